@@ -1,34 +1,81 @@
 using Microsoft.AspNetCore.DataProtection;
+using Microsoft.AspNetCore.DataProtection.KeyManagement;
+using Microsoft.AspNetCore.DataProtection.Repositories;
+using Microsoft.Extensions.Options;
 using Radzen;
+using WebConsole.Inference;
+using WebConsole.Inference.Runtime;
+using WebConsole.Infrastructure;
+using WebConsole.Infrastructure.Persistence;
+using WebConsole.Infrastructure.PostgreSql;
+using WebConsole.Infrastructure.Sqlite;
+using WebConsole.Infrastructure.SqlServer;
+using WebConsole.Infrastructure.Text;
 using WebConsole.Web.Components;
 using WebConsole.Web.Health;
 
 namespace WebConsole.Web.Hosting;
 
-/// <summary>The composition root: the Web layer's services and request pipeline.</summary>
+/// <summary>The composition root: every layer's services, start-up preparation and the request pipeline.</summary>
 internal static class WebConsoleWeb
 {
-    public static IHostApplicationBuilder AddWebConsoleWeb(this IHostApplicationBuilder builder)
+    public static IHostApplicationBuilder AddWebConsoleWeb(this WebApplicationBuilder builder)
     {
         // Static web assets (Radzen's scripts and styles, our wwwroot) are resolved from the build's manifest in every
-        // environment, not only Development, so `dotnet run` in Production serves them too.
-        if (builder is WebApplicationBuilder web)
-        {
-            web.WebHost.UseStaticWebAssets();
-        }
+        // environment, not only Development, so a plain `dotnet WebConsole.Web.dll` serves them too.
+        builder.WebHost.UseStaticWebAssets();
 
-        builder.AddWebConsoleInfrastructure();
+        builder.AddInference();
+        builder.AddInfrastructure(SqliteDatabase.Provider, PostgreSqlDatabase.Provider, SqlServerDatabase.Provider);
 
-        var dataDirectory = builder.Services.BuildDataDirectory(builder.Configuration, builder.Environment);
-        builder.Services.AddDataProtection()
-            .SetApplicationName("WebConsole")
-            .PersistKeysToFileSystem(new DirectoryInfo(Path.Combine(dataDirectory, "keys")));
+        // Data Protection keys (antiforgery, circuits, later the secrets at rest) live in the data directory.
+        builder.Services.AddDataProtection().SetApplicationName("WebConsole");
+        builder.Services.AddOptions<KeyManagementOptions>()
+            .Configure<IOptions<WebConsoleOptions>, IHostEnvironment, ILoggerFactory>((keys, options, environment, logging) =>
+                keys.XmlRepository = new FileSystemXmlRepository(
+                    new DirectoryInfo(Path.Combine(options.Value.ResolveDataDirectory(environment.ContentRootPath), "keys")), logging));
 
         builder.Services.AddRazorComponents().AddInteractiveServerComponents();
         builder.Services.AddRadzenComponents();
         builder.Services.AddWebConsoleHealthChecks();
-        builder.Services.AddProblemDetails();
         return builder;
+    }
+
+    /// <summary>Validates every setting, creates the data directory, migrates and seeds the database, and logs what runs.</summary>
+    public static async Task PrepareWebConsoleAsync(this WebApplication app)
+    {
+        // Settings are validated before anything touches the disk, so a wrong one stops start-up naming its key.
+        app.Services.GetRequiredService<Microsoft.Extensions.Options.IStartupValidator>().Validate();
+
+        var options = app.Services.GetRequiredService<IOptions<WebConsoleOptions>>().Value;
+        var dataDirectory = options.ResolveDataDirectory(app.Environment.ContentRootPath);
+        Directory.CreateDirectory(dataDirectory);
+
+        var database = app.Services.GetRequiredService<DatabaseSelection>();
+        await app.Services.MigrateWebConsoleDatabaseAsync(app.Lifetime.ApplicationStopping);
+
+        var log = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("WebConsole.Startup");
+        StartupLog.DatabaseReady(log, dataDirectory, database.Provider.Name);
+        var runtime = app.Services.GetRequiredService<IInferenceRuntimeProbe>().Check();
+        if (runtime.Runtime is { } info)
+        {
+            StartupLog.InferenceRuntime(log, info.Version, string.Join(", ", info.AvailableProviders),
+                app.Services.GetRequiredService<IOptions<InferenceOptions>>().Value.Device);
+        }
+        else
+        {
+            StartupLog.InferenceRuntimeUnavailable(log, runtime.Reason);
+        }
+
+        try
+        {
+            var icu = app.Services.GetRequiredService<IcuTextSegmenter>();
+            StartupLog.Icu(log, icu.IcuVersion, icu.Library.LibraryName);
+        }
+        catch (DllNotFoundException ex)
+        {
+            StartupLog.IcuUnavailable(log, ex.Message);
+        }
     }
 
     public static WebApplication UseWebConsoleWeb(this WebApplication app)
@@ -38,7 +85,6 @@ internal static class WebConsoleWeb
             app.UseExceptionHandler("/error", createScopeForErrors: true);
         }
 
-        app.UseStatusCodePages();
         app.UseAntiforgery();
         app.MapStaticAssets();
         app.MapBlazorScript();
@@ -46,4 +92,22 @@ internal static class WebConsoleWeb
         app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
         return app;
     }
+}
+
+internal static partial class StartupLog
+{
+    [LoggerMessage(1, LogLevel.Information, "Data directory {DataDirectory}; database {DatabaseProvider} migrated and seeded")]
+    public static partial void DatabaseReady(ILogger logger, string dataDirectory, string databaseProvider);
+
+    [LoggerMessage(2, LogLevel.Information, "ONNX Runtime {OrtVersion}; execution providers {Providers}; Inference:Device {Device}")]
+    public static partial void InferenceRuntime(ILogger logger, string ortVersion, string providers, InferenceDevice device);
+
+    [LoggerMessage(3, LogLevel.Error, "ONNX Runtime is unavailable: {Reason}")]
+    public static partial void InferenceRuntimeUnavailable(ILogger logger, string? reason);
+
+    [LoggerMessage(4, LogLevel.Information, "ICU {IcuVersion} from {IcuLibrary}")]
+    public static partial void Icu(ILogger logger, Version icuVersion, string icuLibrary);
+
+    [LoggerMessage(5, LogLevel.Error, "ICU is unavailable, text chunking will fail: {Reason}")]
+    public static partial void IcuUnavailable(ILogger logger, string reason);
 }

@@ -1,0 +1,91 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Metadata.Builders;
+using WebConsole.Domain.Billing;
+using WebConsole.Domain.Catalog;
+using WebConsole.Domain.RateLimiting;
+using WebConsole.Domain.Usage;
+
+namespace WebConsole.Infrastructure.Persistence.Configurations;
+
+internal sealed class CatalogModelConfiguration : IEntityTypeConfiguration<CatalogModel>
+{
+    public void Configure(EntityTypeBuilder<CatalogModel> builder)
+    {
+        builder.ToTable("CatalogModels");
+        builder.HasKey(m => m.Id);
+        builder.Property(m => m.Id).HasMaxLength(128).ValueGeneratedNever();
+        builder.Property(m => m.Author).HasMaxLength(200);
+        builder.Property(m => m.Name).HasMaxLength(200);
+        builder.Property(m => m.TaskType).HasConversion<string>().HasMaxLength(ValueConversions.EnumLength);
+        builder.Property(m => m.ModelCard).HasConversion(ValueConversions.Link).IsRequired();
+        builder.Property(m => m.ProviderTerms).HasConversion(ValueConversions.LinkList, ValueConversions.LinkListComparer).IsRequired();
+        builder.Property(m => m.InputModalities).HasConversion(ValueConversions.StringList, ValueConversions.StringListComparer).IsRequired();
+        builder.Property(m => m.OutputModalities).HasConversion(ValueConversions.StringList, ValueConversions.StringListComparer).IsRequired();
+        builder.Property(m => m.InferenceRegions).HasConversion(ValueConversions.StringList, ValueConversions.StringListComparer).IsRequired();
+        builder.Property(m => m.DataRetention).HasMaxLength(200);
+        builder.Property(m => m.ReleaseStatus).HasConversion<string>().HasMaxLength(ValueConversions.EnumLength);
+        builder.Property(m => m.StackVersion).HasMaxLength(32);
+    }
+}
+
+internal sealed class RateLimitPolicyConfiguration : IEntityTypeConfiguration<RateLimitPolicy>
+{
+    public void Configure(EntityTypeBuilder<RateLimitPolicy> builder)
+    {
+        builder.ToTable("RateLimitPolicies");
+        builder.HasKey(p => p.Id);
+        builder.Property(p => p.Id).ValueGeneratedNever();
+        builder.Property(p => p.Scope).HasConversion<string>().HasMaxLength(ValueConversions.EnumLength);
+        builder.Property(p => p.ScopeId).HasMaxLength(128);
+        builder.Property(p => p.ModelSelector).HasConversion(ValueConversions.ModelSelectorText).HasMaxLength(160).IsRequired();
+        builder.HasIndex(p => new { p.Scope, p.ScopeId });
+    }
+}
+
+internal sealed class ModelPriceConfiguration : IEntityTypeConfiguration<ModelPrice>
+{
+    public void Configure(EntityTypeBuilder<ModelPrice> builder)
+    {
+        builder.ToTable("ModelPrices");
+        builder.HasKey(p => p.Id);
+        builder.Property(p => p.Id).ValueGeneratedNever();
+        builder.Property(p => p.ModelId).HasMaxLength(128);
+        builder.Property(p => p.InputPerMillion).HasPrecision(19, 9);
+        builder.Property(p => p.OutputPerMillion).HasPrecision(19, 9);
+        builder.Property(p => p.Currency).HasMaxLength(3);
+        builder.HasIndex(p => new { p.ModelId, p.Currency, p.EffectiveFrom }).IsUnique();
+    }
+}
+
+internal sealed class UsageRecordConfiguration(bool sqlite) : IEntityTypeConfiguration<UsageRecord>
+{
+    public void Configure(EntityTypeBuilder<UsageRecord> builder)
+    {
+        builder.ToTable("UsageRecords");
+        builder.HasKey(u => u.Id);
+        builder.Property(u => u.Id).ValueGeneratedNever();
+        builder.Property(u => u.RequestId).HasMaxLength(128);
+        builder.Property(u => u.ApiKeyId).HasMaxLength(64);
+        builder.Property(u => u.InferenceId).HasMaxLength(256);
+        builder.Property(u => u.ModelId).HasMaxLength(128);
+        builder.Property(u => u.TaskType).HasConversion<string>().HasMaxLength(ValueConversions.EnumLength);
+        builder.Property(u => u.Surface).HasConversion<string>().HasMaxLength(ValueConversions.EnumLength);
+        builder.Property(u => u.Outcome).HasConversion<string>().HasMaxLength(ValueConversions.EnumLength);
+        builder.Property(u => u.Currency).HasMaxLength(3);
+        builder.Property(u => u.BillingDimension).HasMaxLength(32);
+        if (sqlite)
+        {
+            // SQLite keeps decimals as TEXT and EF cannot SUM them there; scaled integers sum exactly in SQL.
+            builder.Property(u => u.Cost).HasConversion(ValueConversions.ScaledCost);
+        }
+        else
+        {
+            builder.Property(u => u.Cost).HasPrecision(19, UsageRecord.CostDecimals);
+        }
+
+        // Usage outlives keys, users and endpoints (it is billing history), so no foreign keys here.
+        builder.HasIndex(u => u.RequestId).IsUnique();
+        builder.HasIndex(u => new { u.OrganizationId, u.OccurredAt });
+        builder.HasIndex(u => new { u.TeamId, u.OccurredAt });
+    }
+}

@@ -1,0 +1,45 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace WebConsole.Infrastructure.Persistence;
+
+/// <summary>Installation-wide settings of section <c>WebConsole</c>.</summary>
+public sealed class WebConsoleOptions : IValidatableObject
+{
+    /// <summary>The shortest bootstrap secret accepted.</summary>
+    public const int MinimumBootstrapSecretLength = 32;
+
+    /// <summary>The configuration section.</summary>
+    public const string SectionName = "WebConsole";
+
+    /// <summary>Where WebConsole keeps its files (the SQLite database among them); relative to the content root.</summary>
+    [Required(AllowEmptyStrings = false, ErrorMessage = "WebConsole:DataDirectory must name a folder.")]
+    public string DataDirectory { get; set; } = "data";
+
+    /// <summary>The data directory as an absolute path.</summary>
+    public string ResolveDataDirectory(string contentRootPath) =>
+        Path.GetFullPath(Path.IsPathRooted(DataDirectory) ? DataDirectory : Path.Combine(contentRootPath, DataDirectory));
+
+    /// <summary>Settings applied on the first start of an installation.</summary>
+    public BootstrapSettings Bootstrap { get; set; } = new();
+
+    /// <inheritdoc />
+    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
+    {
+        if (Bootstrap.ApiKey is { } secret && secret.Trim().Length < MinimumBootstrapSecretLength)
+        {
+            yield return new ValidationResult(
+                $"WebConsole:Bootstrap:ApiKey must be a secret of at least {MinimumBootstrapSecretLength} characters.",
+                [nameof(Bootstrap)]);
+        }
+    }
+}
+
+/// <summary>First-start settings (<c>WebConsole:Bootstrap</c>).</summary>
+public sealed class BootstrapSettings
+{
+    /// <summary>
+    /// When set, the first start creates the <c>bootstrap</c> API key (role inference_admin, default team) with this secret,
+    /// so scripts and tests can call the API at once.
+    /// </summary>
+    public string? ApiKey { get; set; }
+}

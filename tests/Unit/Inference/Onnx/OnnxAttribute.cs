@@ -1,0 +1,65 @@
+using System.Text;
+using Google.Protobuf;
+
+namespace WebConsole.Unit.Inference.Onnx;
+
+/// <summary>A node attribute (AttributeProto), e.g. <c>OnnxAttribute.Int("axis", -1)</c>.</summary>
+internal sealed class OnnxAttribute
+{
+    // onnx.proto AttributeProto field numbers and AttributeType values.
+    private const int NameField = 1, FloatField = 2, IntField = 3, StringField = 4, TensorField = 5, FloatsField = 7, IntsField = 8, TypeField = 20;
+    private const int TypeFloat = 1, TypeInt = 2, TypeString = 3, TypeTensor = 4, TypeFloats = 6, TypeInts = 7;
+
+    private readonly Action<CodedOutputStream> _writeValue;
+    private readonly int _type;
+
+    private OnnxAttribute(string name, int type, Action<CodedOutputStream> writeValue)
+    {
+        Name = name;
+        _type = type;
+        _writeValue = writeValue;
+    }
+
+    public string Name { get; }
+
+    public static OnnxAttribute Float(string name, float value) =>
+        new(name, TypeFloat, a => OnnxModelBuilder.WriteFloat(a, FloatField, value));
+
+    public static OnnxAttribute Int(string name, long value) =>
+        new(name, TypeInt, a => OnnxModelBuilder.WriteInt64(a, IntField, value));
+
+    public static OnnxAttribute String(string name, string value) =>
+        new(name, TypeString, a =>
+        {
+            a.WriteTag(StringField, WireFormat.WireType.LengthDelimited);
+            a.WriteBytes(ByteString.CopyFrom(value, Encoding.UTF8));
+        });
+
+    public static OnnxAttribute Tensor(string name, OnnxTensor value) =>
+        new(name, TypeTensor, a => OnnxModelBuilder.WriteMessage(a, TensorField, value.WriteTo));
+
+    public static OnnxAttribute Floats(string name, params float[] values) =>
+        new(name, TypeFloats, a =>
+        {
+            foreach (var value in values)
+            {
+                OnnxModelBuilder.WriteFloat(a, FloatsField, value);
+            }
+        });
+
+    public static OnnxAttribute Ints(string name, params long[] values) =>
+        new(name, TypeInts, a =>
+        {
+            foreach (var value in values)
+            {
+                OnnxModelBuilder.WriteInt64(a, IntsField, value);
+            }
+        });
+
+    public void WriteTo(CodedOutputStream attribute)
+    {
+        OnnxModelBuilder.WriteString(attribute, NameField, Name);
+        _writeValue(attribute);
+        OnnxModelBuilder.WriteInt64(attribute, TypeField, _type);
+    }
+}
