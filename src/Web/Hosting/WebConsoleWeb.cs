@@ -45,7 +45,15 @@ internal static class WebConsoleWeb
     public static async Task PrepareWebConsoleAsync(this WebApplication app)
     {
         // Settings are validated before anything touches the disk, so a wrong one stops start-up naming its key.
-        app.Services.GetRequiredService<Microsoft.Extensions.Options.IStartupValidator>().Validate();
+        try
+        {
+            app.Services.GetRequiredService<IStartupValidator>().Validate();
+        }
+        catch (InvalidOperationException ex)
+        {
+            // The configuration binder's own failure (e.g. "Failed to convert configuration value 'tpu' at 'Inference:Device'").
+            throw new OptionsValidationException(ex.Source ?? "configuration", typeof(IConfiguration), [ex.Message]);
+        }
 
         var options = app.Services.GetRequiredService<IOptions<WebConsoleOptions>>().Value;
         var dataDirectory = options.ResolveDataDirectory(app.Environment.ContentRootPath);

@@ -53,6 +53,16 @@ public sealed class BrowserFixture : IAsyncLifetime
                 }
             }
         };
+        page.Response += (_, response) =>
+        {
+            if (response.Status >= 400)
+            {
+                lock (errors)
+                {
+                    errors.Add($"HTTP {response.Status} for {response.Url}");
+                }
+            }
+        };
         page.PageError += (_, error) =>
         {
             lock (errors)

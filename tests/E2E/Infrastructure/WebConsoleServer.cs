@@ -66,8 +66,47 @@ public sealed class WebConsoleServer : IAsyncDisposable
         return server;
     }
 
+    /// <summary>
+    /// Runs the server with <paramref name="settings"/> and waits for it to exit on its own, for start-up failures; answers
+    /// its exit code and output. A server that is still running after <paramref name="timeout"/> is killed and reported.
+    /// </summary>
+    public static async Task<(int ExitCode, string Output)> RunUntilExitAsync(IDictionary<string, string?> settings, TimeSpan timeout)
+    {
+        var server = new WebConsoleServer(Directory.CreateTempSubdirectory("webconsole-e2e-").FullName, FreePort(), []);
+        await using (server)
+        {
+            server._environment["WebConsole__DataDirectory"] = server.DataDirectory;
+            foreach (var (key, value) in settings)
+            {
+                server._environment[key.Replace(":", "__", StringComparison.Ordinal)] = value;
+            }
+
+            var process = server.Launch();
+            using var cancellation = new CancellationTokenSource(timeout);
+            try
+            {
+                await process.WaitForExitAsync(cancellation.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                throw new TimeoutException($"WebConsole was still running after {timeout}:\n{server.Log}");
+            }
+
+            process.WaitForExit(); // flushes the redirected output
+            return (process.ExitCode, server.Log);
+        }
+    }
+
     /// <summary>A client for this server with a generous timeout (the first request may download or build models).</summary>
     public HttpClient CreateClient() => new() { BaseAddress = BaseAddress, Timeout = TimeSpan.FromMinutes(2) };
+
+    /// <summary>Stops the process and starts it again on the same port and data directory.</summary>
+    public async Task RestartAsync()
+    {
+        await StopAsync();
+        _process?.Dispose();
+        await StartProcessAsync();
+    }
 
     public async Task StopAsync()
     {
@@ -94,34 +133,14 @@ public sealed class WebConsoleServer : IAsyncDisposable
 
     private async Task StartProcessAsync()
     {
-        var info = new ProcessStartInfo("dotnet")
-        {
-            ArgumentList = { WebDll, "--urls", BaseAddress.ToString().TrimEnd('/') },
-            // The content root holds appsettings.json (copied beside the dll by the build).
-            WorkingDirectory = Path.GetDirectoryName(WebDll)!,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        foreach (var (key, value) in _environment)
-        {
-            info.Environment[key] = value;
-        }
-
-        _process = new Process { StartInfo = info, EnableRaisingEvents = true };
-        _process.OutputDataReceived += (_, e) => Append(e.Data);
-        _process.ErrorDataReceived += (_, e) => Append(e.Data);
-        _process.Start();
-        _process.BeginOutputReadLine();
-        _process.BeginErrorReadLine();
-
+        var process = Launch();
         using var client = new HttpClient { BaseAddress = BaseAddress, Timeout = TimeSpan.FromSeconds(5) };
         var deadline = DateTime.UtcNow.AddSeconds(90);
         while (DateTime.UtcNow < deadline)
         {
-            if (_process.HasExited)
+            if (process.HasExited)
             {
-                throw new InvalidOperationException($"WebConsole exited with code {_process.ExitCode} during start-up:\n{Log}");
+                throw new InvalidOperationException($"WebConsole exited with code {process.ExitCode} during start-up:\n{Log}");
             }
 
             try
@@ -145,6 +164,31 @@ public sealed class WebConsoleServer : IAsyncDisposable
         }
 
         throw new TimeoutException($"WebConsole did not answer /healthz within 90 s:\n{Log}");
+    }
+
+    private Process Launch()
+    {
+        var info = new ProcessStartInfo("dotnet")
+        {
+            ArgumentList = { WebDll, "--urls", BaseAddress.ToString().TrimEnd('/') },
+            // The content root holds appsettings.json (copied beside the dll by the build).
+            WorkingDirectory = Path.GetDirectoryName(WebDll)!,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        foreach (var (key, value) in _environment)
+        {
+            info.Environment[key] = value;
+        }
+
+        _process = new Process { StartInfo = info, EnableRaisingEvents = true };
+        _process.OutputDataReceived += (_, e) => Append(e.Data);
+        _process.ErrorDataReceived += (_, e) => Append(e.Data);
+        _process.Start();
+        _process.BeginOutputReadLine();
+        _process.BeginErrorReadLine();
+        return _process;
     }
 
     private void Append(string? line)

@@ -2,6 +2,7 @@ using Microsoft.EntityFrameworkCore;
 using Npgsql;
 using WebConsole.E2E.Infrastructure;
 using WebConsole.Infrastructure.Persistence;
+using WebConsole.Tests.Shared.Persistence;
 using WebConsole.Infrastructure.PostgreSql;
 
 namespace WebConsole.E2E.Persistence;

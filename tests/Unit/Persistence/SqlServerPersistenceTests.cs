@@ -2,6 +2,7 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Infrastructure;
 using Microsoft.EntityFrameworkCore.Migrations;
 using WebConsole.Infrastructure.Persistence;
+using WebConsole.Tests.Shared.Persistence;
 using WebConsole.Infrastructure.SqlServer;
 
 namespace WebConsole.Unit.Persistence;

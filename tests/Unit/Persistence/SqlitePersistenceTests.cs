@@ -1,6 +1,7 @@
 using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
 using WebConsole.Infrastructure.Persistence;
+using WebConsole.Tests.Shared.Persistence;
 using WebConsole.Infrastructure.Sqlite;
 
 namespace WebConsole.Unit.Persistence;

@@ -15,11 +15,11 @@ using WebConsole.Domain.Usage;
 using WebConsole.Infrastructure.Catalog;
 using WebConsole.Infrastructure.Persistence;
 
-namespace WebConsole.E2E.Persistence;
+namespace WebConsole.Tests.Shared.Persistence;
 
 /// <summary>
 /// Checks every provider runs against a real database: each entity written and read back through a new context.
-/// A copy of tests/Unit/Persistence/PersistenceScenarios.cs (the test projects share no code); keep the two alike.
+/// Compiled into both test projects: tests/Unit runs them on SQLite, tests/E2E on PostgreSQL.
 /// </summary>
 internal static class PersistenceScenarios
 {
