@@ -1,6 +1,10 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using WebConsole.Inference.Deployments;
+using WebConsole.Inference.Hosting;
+using WebConsole.Inference.Models;
 using WebConsole.Inference.Runtime;
 
 namespace WebConsole.Inference;
@@ -8,7 +12,10 @@ namespace WebConsole.Inference;
 /// <summary>Registers the embedded inference host.</summary>
 public static class DependencyInjection
 {
-    /// <summary>Binds <see cref="InferenceOptions"/> (validated at start) and registers the runtime probe.</summary>
+    /// <summary>
+    /// Binds <see cref="InferenceOptions"/> and <see cref="ModelRegistryOptions"/> (validated at start) and registers the runtime
+    /// probe, the model registry, the session factory, the deployments and <see cref="EmbeddedInferenceHost"/>.
+    /// </summary>
     public static IHostApplicationBuilder AddInference(this IHostApplicationBuilder builder)
     {
         ArgumentNullException.ThrowIfNull(builder);
@@ -16,7 +23,15 @@ public static class DependencyInjection
             .BindConfiguration(InferenceOptions.SectionName)
             .ValidateDataAnnotations()
             .ValidateOnStart();
+        builder.Services.AddOptions<ModelRegistryOptions>()
+            .BindConfiguration(InferenceOptions.SectionName)
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
         builder.Services.TryAddSingleton<IInferenceRuntimeProbe, OnnxRuntimeProbe>();
+        builder.Services.TryAddSingleton<ModelRegistry>();
+        builder.Services.TryAddSingleton<OnnxSessionFactory>();
+        builder.Services.TryAddSingleton(sp => new DeploymentManager(sp.GetService<TimeProvider>(), sp.GetService<ILoggerFactory>()));
+        builder.Services.TryAddSingleton<EmbeddedInferenceHost>();
         return builder;
     }
 }

@@ -1,5 +1,6 @@
 using Microsoft.ML.OnnxRuntime;
 using Microsoft.ML.OnnxRuntime.Tensors;
+using WebConsole.TestModels.Onnx;
 
 namespace WebConsole.Unit.Inference.Onnx;
 

@@ -1,6 +1,6 @@
 using Microsoft.ML.OnnxRuntime;
 using WebConsole.Inference.Runtime;
-using WebConsole.Unit.Inference.Onnx;
+using WebConsole.TestModels.Onnx;
 
 namespace WebConsole.Unit.Inference.Runtime;
 

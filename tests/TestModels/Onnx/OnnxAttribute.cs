@@ -1,10 +1,10 @@
 using System.Text;
 using Google.Protobuf;
 
-namespace WebConsole.Unit.Inference.Onnx;
+namespace WebConsole.TestModels.Onnx;
 
 /// <summary>A node attribute (AttributeProto), e.g. <c>OnnxAttribute.Int("axis", -1)</c>.</summary>
-internal sealed class OnnxAttribute
+public sealed class OnnxAttribute
 {
     // onnx.proto AttributeProto field numbers and AttributeType values.
     private const int NameField = 1, FloatField = 2, IntField = 3, StringField = 4, TensorField = 5, FloatsField = 7, IntsField = 8, TypeField = 20;

@@ -1,10 +1,10 @@
 using System.Runtime.InteropServices;
 using Google.Protobuf;
 
-namespace WebConsole.Unit.Inference.Onnx;
+namespace WebConsole.TestModels.Onnx;
 
 /// <summary>A TensorProto: an initializer or a tensor attribute (e.g. of a Constant node).</summary>
-internal sealed class OnnxTensor
+public sealed class OnnxTensor
 {
     // onnx.proto TensorProto field numbers.
     private const int DimsField = 1, DataTypeField = 2, FloatDataField = 4, Int64DataField = 7, NameField = 8, RawDataField = 9;

@@ -1,6 +1,6 @@
 using Google.Protobuf;
 
-namespace WebConsole.Unit.Inference.Onnx;
+namespace WebConsole.TestModels.Onnx;
 
 /// <summary>
 /// Writes ONNX models (ModelProto bytes) for tests, so the real runtime can run small graphs with the input and output
@@ -16,7 +16,7 @@ namespace WebConsole.Unit.Inference.Onnx;
 ///     .Build();
 /// </code>
 /// </example>
-internal sealed class OnnxModelBuilder
+public sealed class OnnxModelBuilder
 {
     // onnx.proto field numbers.
     private static class ModelField
@@ -108,7 +108,7 @@ internal sealed class OnnxModelBuilder
         return Message(model =>
         {
             WriteInt64(model, ModelField.IrVersion, _irVersion);
-            WriteString(model, ModelField.ProducerName, "WebConsole.Unit");
+            WriteString(model, ModelField.ProducerName, "WebConsole.TestModels");
             WriteMessage(model, ModelField.Graph, WriteGraph);
             foreach (var (domain, version) in _opsets)
             {
@@ -246,7 +246,7 @@ internal sealed class OnnxModelBuilder
 }
 
 /// <summary>One dimension of a value's shape: a fixed size or a symbolic name such as "batch" or "sequence".</summary>
-internal readonly record struct OnnxDim(long Value, string? Symbol)
+public readonly record struct OnnxDim(long Value, string? Symbol)
 {
     public static implicit operator OnnxDim(long value) => new(value, null);
 
@@ -256,7 +256,7 @@ internal readonly record struct OnnxDim(long Value, string? Symbol)
 }
 
 /// <summary>TensorProto.DataType values.</summary>
-internal enum OnnxDataType
+public enum OnnxDataType
 {
     Float = 1,
     UInt8 = 2,
