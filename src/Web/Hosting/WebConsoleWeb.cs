@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.DataProtection.Repositories;
 using Microsoft.Extensions.Options;
 using Radzen;
 using WebConsole.Inference;
+using WebConsole.Inference.Models;
 using WebConsole.Inference.Runtime;
 using WebConsole.Infrastructure;
 using WebConsole.Infrastructure.Persistence;
@@ -27,6 +28,11 @@ internal static class WebConsoleWeb
 
         builder.AddInference();
         builder.AddInfrastructure(SqliteDatabase.Provider, PostgreSqlDatabase.Provider, SqlServerDatabase.Provider);
+
+        // The model store defaults to the data directory's models/ folder.
+        builder.Services.AddOptions<ModelRegistryOptions>()
+            .PostConfigure<IOptions<WebConsoleOptions>, IHostEnvironment>((models, options, environment) =>
+                models.ModelStorePath ??= Path.Combine(options.Value.ResolveDataDirectory(environment.ContentRootPath), "models"));
 
         // Data Protection keys (antiforgery, circuits, later the secrets at rest) live in the data directory.
         builder.Services.AddDataProtection().SetApplicationName("WebConsole");
