@@ -55,10 +55,16 @@ internal static class WebConsoleWeb
         {
             app.Services.GetRequiredService<IStartupValidator>().Validate();
         }
-        catch (InvalidOperationException ex)
+        catch (Exception ex) when (ex is AggregateException or InvalidOperationException)
         {
-            // The configuration binder's own failure (e.g. "Failed to convert configuration value 'tpu' at 'Inference:Device'").
-            throw new OptionsValidationException(ex.Source ?? "configuration", typeof(IConfiguration), [ex.Message]);
+            // Several options may fail on one wrong setting (one options type reads another), and the configuration
+            // binder fails with its own exception ("Failed to convert configuration value 'tpu' at 'Inference:Device'"):
+            // report each distinct failure once.
+            var failures = (ex is AggregateException aggregate ? aggregate.Flatten().InnerExceptions : [ex])
+                .SelectMany(inner => inner is OptionsValidationException validation ? validation.Failures : [inner.Message])
+                .Distinct(StringComparer.Ordinal)
+                .ToList();
+            throw new OptionsValidationException("configuration", typeof(IConfiguration), failures);
         }
 
         var options = app.Services.GetRequiredService<IOptions<WebConsoleOptions>>().Value;
