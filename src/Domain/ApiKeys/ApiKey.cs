@@ -45,6 +45,9 @@ public sealed partial class ApiKey
     /// <summary>A name for people.</summary>
     public string Name { get; private set; } = string.Empty;
 
+    /// <summary>The organization the key's team belongs to, kept on the key so tenant filters need no join.</summary>
+    public Guid OrganizationId { get; private set; }
+
     /// <summary>The team the key acts for.</summary>
     public Guid TeamId { get; private set; }
 
@@ -73,6 +76,7 @@ public sealed partial class ApiKey
     public static ApiKey Create(
         string id,
         string name,
+        Guid organizationId,
         Guid teamId,
         Guid? userId,
         string secretHash,
@@ -102,6 +106,7 @@ public sealed partial class ApiKey
         {
             Id = id,
             Name = Guard.NotBlank(name, "name", NameMaxLength),
+            OrganizationId = Guard.NotEmpty(organizationId, "organization_id"),
             TeamId = Guard.NotEmpty(teamId, "team_id"),
             UserId = userId is { } user ? Guard.NotEmpty(user, "user_id") : null,
             SecretHash = Guard.NotBlank(secretHash, "secret_hash"),

@@ -28,6 +28,9 @@ public sealed class User
     /// <summary>Whether the user operates the whole installation (catalog backends, prices, all organizations).</summary>
     public bool IsPlatformOperator { get; private set; }
 
+    /// <summary>Whether the user must choose a new password at the next sign-in (one-time passwords).</summary>
+    public bool MustChangePassword { get; private set; }
+
     /// <summary>When the user was created (UTC).</summary>
     public DateTimeOffset CreatedAt { get; private set; }
 
@@ -55,8 +58,15 @@ public sealed class User
         return normalized;
     }
 
-    /// <summary>Replaces the password hash (set or changed password).</summary>
-    public void SetPasswordHash(string passwordHash) => PasswordHash = Guard.NotBlank(passwordHash, "password_hash");
+    /// <summary>
+    /// Replaces the password hash. A password the user chose clears <see cref="MustChangePassword"/>; a one-time password
+    /// someone else set (<paramref name="mustChange"/>) requires a change at the next sign-in.
+    /// </summary>
+    public void SetPasswordHash(string passwordHash, bool mustChange = false)
+    {
+        PasswordHash = Guard.NotBlank(passwordHash, "password_hash");
+        MustChangePassword = mustChange;
+    }
 
     /// <summary>Changes the display name.</summary>
     public void ChangeDisplayName(string displayName) => DisplayName = Guard.NotBlank(displayName, "display_name", DisplayNameMaxLength);

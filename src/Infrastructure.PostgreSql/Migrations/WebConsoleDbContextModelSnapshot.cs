@@ -23,14 +23,35 @@ internal sealed class WebConsoleDbContextModelSnapshot : ModelSnapshot
             b.Property<DateTimeOffset?>("ExpiresAt").HasColumnType("timestamp with time zone");
             b.Property<DateTimeOffset?>("InvalidatedAt").HasColumnType("timestamp with time zone");
             b.Property<string>("Name").IsRequired().HasMaxLength(200).HasColumnType("character varying(200)");
+            b.Property<Guid>("OrganizationId").HasColumnType("uuid");
             b.Property<string>("Role").IsRequired().HasMaxLength(32).HasColumnType("character varying(32)");
             b.Property<string>("SecretHash").IsRequired().HasMaxLength(512).HasColumnType("character varying(512)");
             b.Property<Guid>("TeamId").HasColumnType("uuid");
             b.Property<Guid?>("UserId").HasColumnType("uuid");
             b.HasKey("Id");
+            b.HasIndex("OrganizationId");
             b.HasIndex("TeamId");
             b.HasIndex("UserId");
             b.ToTable("ApiKeys");
+        });
+
+        modelBuilder.Entity("WebConsole.Domain.Audit.AuditEntry", b =>
+        {
+            b.Property<Guid>("Id").HasColumnType("uuid");
+            b.Property<string>("Action").IsRequired().HasMaxLength(100).HasColumnType("character varying(100)");
+            b.Property<string>("ActorApiKeyId").HasMaxLength(64).HasColumnType("character varying(64)");
+            b.Property<string>("ActorName").IsRequired().HasMaxLength(254).HasColumnType("character varying(254)");
+            b.Property<Guid?>("ActorUserId").HasColumnType("uuid");
+            b.Property<string>("Details").HasMaxLength(4000).HasColumnType("character varying(4000)");
+            b.Property<DateTimeOffset>("OccurredAt").HasColumnType("timestamp with time zone");
+            b.Property<Guid>("OrganizationId").HasColumnType("uuid");
+            b.Property<string>("RemoteAddress").HasMaxLength(64).HasColumnType("character varying(64)");
+            b.Property<string>("ResourceId").IsRequired().HasMaxLength(200).HasColumnType("character varying(200)");
+            b.Property<string>("ResourceType").IsRequired().HasMaxLength(100).HasColumnType("character varying(100)");
+            b.Property<string>("UserAgent").HasMaxLength(512).HasColumnType("character varying(512)");
+            b.HasKey("Id");
+            b.HasIndex("OrganizationId", "OccurredAt");
+            b.ToTable("AuditEntries");
         });
 
         modelBuilder.Entity("WebConsole.Domain.Billing.ModelPrice", b =>
@@ -150,6 +171,7 @@ internal sealed class WebConsoleDbContextModelSnapshot : ModelSnapshot
             b.Property<string>("DisplayName").IsRequired().HasMaxLength(200).HasColumnType("character varying(200)");
             b.Property<string>("Email").IsRequired().HasMaxLength(254).HasColumnType("character varying(254)");
             b.Property<bool>("IsPlatformOperator").HasColumnType("boolean");
+            b.Property<bool>("MustChangePassword").HasColumnType("boolean");
             b.Property<string>("PasswordHash").HasMaxLength(512).HasColumnType("character varying(512)");
             b.HasKey("Id");
             b.HasIndex("Email").IsUnique();
@@ -184,8 +206,14 @@ internal sealed class WebConsoleDbContextModelSnapshot : ModelSnapshot
 
         modelBuilder.Entity("WebConsole.Domain.ApiKeys.ApiKey", b =>
         {
+            b.HasOne("WebConsole.Domain.Tenancy.Organization", null).WithMany().HasForeignKey("OrganizationId").OnDelete(DeleteBehavior.NoAction).IsRequired();
             b.HasOne("WebConsole.Domain.Tenancy.Team", null).WithMany().HasForeignKey("TeamId").OnDelete(DeleteBehavior.Cascade).IsRequired();
             b.HasOne("WebConsole.Domain.Tenancy.User", null).WithMany().HasForeignKey("UserId").OnDelete(DeleteBehavior.Cascade);
+        });
+
+        modelBuilder.Entity("WebConsole.Domain.Audit.AuditEntry", b =>
+        {
+            b.HasOne("WebConsole.Domain.Tenancy.Organization", null).WithMany().HasForeignKey("OrganizationId").OnDelete(DeleteBehavior.Cascade).IsRequired();
         });
 
         modelBuilder.Entity("WebConsole.Domain.Endpoints.InferenceEndpoint", b =>

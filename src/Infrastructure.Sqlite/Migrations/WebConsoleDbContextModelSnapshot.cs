@@ -21,14 +21,35 @@ internal sealed class WebConsoleDbContextModelSnapshot : ModelSnapshot
             b.Property<long?>("ExpiresAt").HasColumnType("INTEGER");
             b.Property<long?>("InvalidatedAt").HasColumnType("INTEGER");
             b.Property<string>("Name").IsRequired().HasMaxLength(200).HasColumnType("TEXT");
+            b.Property<Guid>("OrganizationId").HasColumnType("TEXT");
             b.Property<string>("Role").IsRequired().HasMaxLength(32).HasColumnType("TEXT");
             b.Property<string>("SecretHash").IsRequired().HasMaxLength(512).HasColumnType("TEXT");
             b.Property<Guid>("TeamId").HasColumnType("TEXT");
             b.Property<Guid?>("UserId").HasColumnType("TEXT");
             b.HasKey("Id");
+            b.HasIndex("OrganizationId");
             b.HasIndex("TeamId");
             b.HasIndex("UserId");
             b.ToTable("ApiKeys");
+        });
+
+        modelBuilder.Entity("WebConsole.Domain.Audit.AuditEntry", b =>
+        {
+            b.Property<Guid>("Id").HasColumnType("TEXT");
+            b.Property<string>("Action").IsRequired().HasMaxLength(100).HasColumnType("TEXT");
+            b.Property<string>("ActorApiKeyId").HasMaxLength(64).HasColumnType("TEXT");
+            b.Property<string>("ActorName").IsRequired().HasMaxLength(254).HasColumnType("TEXT");
+            b.Property<Guid?>("ActorUserId").HasColumnType("TEXT");
+            b.Property<string>("Details").HasMaxLength(4000).HasColumnType("TEXT");
+            b.Property<long>("OccurredAt").HasColumnType("INTEGER");
+            b.Property<Guid>("OrganizationId").HasColumnType("TEXT");
+            b.Property<string>("RemoteAddress").HasMaxLength(64).HasColumnType("TEXT");
+            b.Property<string>("ResourceId").IsRequired().HasMaxLength(200).HasColumnType("TEXT");
+            b.Property<string>("ResourceType").IsRequired().HasMaxLength(100).HasColumnType("TEXT");
+            b.Property<string>("UserAgent").HasMaxLength(512).HasColumnType("TEXT");
+            b.HasKey("Id");
+            b.HasIndex("OrganizationId", "OccurredAt");
+            b.ToTable("AuditEntries");
         });
 
         modelBuilder.Entity("WebConsole.Domain.Billing.ModelPrice", b =>
@@ -148,6 +169,7 @@ internal sealed class WebConsoleDbContextModelSnapshot : ModelSnapshot
             b.Property<string>("DisplayName").IsRequired().HasMaxLength(200).HasColumnType("TEXT");
             b.Property<string>("Email").IsRequired().HasMaxLength(254).HasColumnType("TEXT");
             b.Property<bool>("IsPlatformOperator").HasColumnType("INTEGER");
+            b.Property<bool>("MustChangePassword").HasColumnType("INTEGER");
             b.Property<string>("PasswordHash").HasMaxLength(512).HasColumnType("TEXT");
             b.HasKey("Id");
             b.HasIndex("Email").IsUnique();
@@ -182,8 +204,14 @@ internal sealed class WebConsoleDbContextModelSnapshot : ModelSnapshot
 
         modelBuilder.Entity("WebConsole.Domain.ApiKeys.ApiKey", b =>
         {
+            b.HasOne("WebConsole.Domain.Tenancy.Organization", null).WithMany().HasForeignKey("OrganizationId").OnDelete(DeleteBehavior.NoAction).IsRequired();
             b.HasOne("WebConsole.Domain.Tenancy.Team", null).WithMany().HasForeignKey("TeamId").OnDelete(DeleteBehavior.Cascade).IsRequired();
             b.HasOne("WebConsole.Domain.Tenancy.User", null).WithMany().HasForeignKey("UserId").OnDelete(DeleteBehavior.Cascade);
+        });
+
+        modelBuilder.Entity("WebConsole.Domain.Audit.AuditEntry", b =>
+        {
+            b.HasOne("WebConsole.Domain.Tenancy.Organization", null).WithMany().HasForeignKey("OrganizationId").OnDelete(DeleteBehavior.Cascade).IsRequired();
         });
 
         modelBuilder.Entity("WebConsole.Domain.Endpoints.InferenceEndpoint", b =>

@@ -4,6 +4,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
+using WebConsole.Infrastructure.Identity;
 
 namespace WebConsole.Infrastructure.Persistence;
 
@@ -41,8 +42,14 @@ public static class PersistenceServiceCollectionExtensions
         var selection = Select(builder.Configuration, builder.Environment.ContentRootPath, providers);
         builder.Services.TryAddSingleton(selection);
         builder.Services.TryAddSingleton(TimeProvider.System);
-        builder.Services.AddDbContextFactory<WebConsoleDbContext>(options => selection.Provider.Configure(options, selection.ConnectionString));
+
+        // The factory is scoped so that each context it makes takes the scope's ITenantContext (request or circuit): the
+        // tenant filter cannot be skipped by resolving a factory. Code outside a scope uses ISystemDbContextFactory.
+        builder.Services.AddDbContextFactory<WebConsoleDbContext>(
+            options => selection.Provider.Configure(options, selection.ConnectionString), ServiceLifetime.Scoped);
         builder.Services.TryAddScoped(sp => sp.GetRequiredService<IDbContextFactory<WebConsoleDbContext>>().CreateDbContext());
+        builder.Services.TryAddScoped<ITenantContext>(_ => FixedTenantContext.None);
+        builder.Services.TryAddSingleton<ISystemDbContextFactory, SystemDbContextFactory>();
         return builder;
     }
 

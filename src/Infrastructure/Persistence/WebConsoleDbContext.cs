@@ -1,12 +1,15 @@
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
+using Microsoft.Extensions.DependencyInjection;
 using WebConsole.Domain.ApiKeys;
+using WebConsole.Domain.Audit;
 using WebConsole.Domain.Billing;
 using WebConsole.Domain.Catalog;
 using WebConsole.Domain.Endpoints;
 using WebConsole.Domain.RateLimiting;
 using WebConsole.Domain.Tenancy;
 using WebConsole.Domain.Usage;
+using WebConsole.Infrastructure.Identity;
 using WebConsole.Infrastructure.Persistence.Configurations;
 
 namespace WebConsole.Infrastructure.Persistence;
@@ -14,9 +17,39 @@ namespace WebConsole.Infrastructure.Persistence;
 /// <summary>
 /// The one EF Core model of WebConsole, shared by every database provider. Provider differences stay in the
 /// mapping (SQLite's storage of times and costs); each provider project holds its own migrations.
+/// Every organization-owned entity carries a global query filter on the <see cref="ITenantContext"/> the context was
+/// created with, so a query that forgets a tenant check still cannot read another organization's rows.
 /// </summary>
-public sealed class WebConsoleDbContext(DbContextOptions<WebConsoleDbContext> options) : DbContext(options)
+public sealed class WebConsoleDbContext : DbContext
 {
+    private readonly ITenantContext _tenant;
+
+    /// <summary>The constructor DI uses: the scope's tenant decides what the context sees.</summary>
+    [ActivatorUtilitiesConstructor]
+    public WebConsoleDbContext(DbContextOptions<WebConsoleDbContext> options, ITenantContext tenant)
+        : base(options)
+    {
+        ArgumentNullException.ThrowIfNull(tenant);
+        _tenant = tenant;
+    }
+
+    /// <summary>
+    /// A system-scope context (no tenant filter): for tests and the system factory only, hence internal, so product code
+    /// cannot create an unfiltered context by accident.
+    /// </summary>
+    internal WebConsoleDbContext(DbContextOptions<WebConsoleDbContext> options)
+        : this(options, FixedTenantContext.System)
+    {
+    }
+
+    /// <summary>The tenant this context reads and writes for.</summary>
+    public ITenantContext Tenant => _tenant;
+
+    // Read by the query filters: EF Core evaluates members of the context per query, so one cached model serves every tenant.
+    private bool SeesAllOrganizations => _tenant.IsSystem;
+
+    private Guid? CurrentOrganizationId => _tenant.OrganizationId;
+
     /// <summary>EF Core's provider name of SQLite, which changes how times and costs are stored.</summary>
     public const string SqliteProviderName = "Microsoft.EntityFrameworkCore.Sqlite";
 
@@ -41,6 +74,8 @@ public sealed class WebConsoleDbContext(DbContextOptions<WebConsoleDbContext> op
     public DbSet<ModelPrice> ModelPrices => Set<ModelPrice>();
 
     public DbSet<UsageRecord> UsageRecords => Set<UsageRecord>();
+
+    public DbSet<AuditEntry> AuditEntries => Set<AuditEntry>();
 
     private bool IsSqlite => Database.ProviderName == SqliteProviderName;
 
@@ -68,5 +103,21 @@ public sealed class WebConsoleDbContext(DbContextOptions<WebConsoleDbContext> op
         modelBuilder.ApplyConfiguration(new RateLimitPolicyConfiguration());
         modelBuilder.ApplyConfiguration(new ModelPriceConfiguration());
         modelBuilder.ApplyConfiguration(new UsageRecordConfiguration(sqlite));
+        modelBuilder.ApplyConfiguration(new AuditEntryConfiguration());
+        ApplyTenantFilters(modelBuilder);
+    }
+
+    // Organizations themselves, and everything that names an organization; team memberships through their team.
+    // Users are installation-wide (one person may belong to several organizations) and are not filtered.
+    private void ApplyTenantFilters(ModelBuilder modelBuilder)
+    {
+        modelBuilder.Entity<Organization>().HasQueryFilter(o => SeesAllOrganizations || o.Id == CurrentOrganizationId);
+        modelBuilder.Entity<Team>().HasQueryFilter(t => SeesAllOrganizations || t.OrganizationId == CurrentOrganizationId);
+        modelBuilder.Entity<OrganizationMembership>().HasQueryFilter(m => SeesAllOrganizations || m.OrganizationId == CurrentOrganizationId);
+        modelBuilder.Entity<TeamMembership>().HasQueryFilter(m => SeesAllOrganizations || Set<Team>().Any(t => t.Id == m.TeamId && t.OrganizationId == CurrentOrganizationId));
+        modelBuilder.Entity<ApiKey>().HasQueryFilter(k => SeesAllOrganizations || k.OrganizationId == CurrentOrganizationId);
+        modelBuilder.Entity<InferenceEndpoint>().HasQueryFilter(e => SeesAllOrganizations || e.OrganizationId == CurrentOrganizationId);
+        modelBuilder.Entity<UsageRecord>().HasQueryFilter(u => SeesAllOrganizations || u.OrganizationId == CurrentOrganizationId);
+        modelBuilder.Entity<AuditEntry>().HasQueryFilter(a => SeesAllOrganizations || a.OrganizationId == CurrentOrganizationId);
     }
 }

@@ -8,6 +8,9 @@ public sealed class WebConsoleOptions : IValidatableObject
     /// <summary>The shortest bootstrap secret accepted.</summary>
     public const int MinimumBootstrapSecretLength = 32;
 
+    /// <summary>The shortest operator password accepted from configuration.</summary>
+    public const int MinimumOperatorPasswordLength = 12;
+
     /// <summary>The configuration section.</summary>
     public const string SectionName = "WebConsole";
 
@@ -31,6 +34,28 @@ public sealed class WebConsoleOptions : IValidatableObject
                 $"WebConsole:Bootstrap:ApiKey must be a secret of at least {MinimumBootstrapSecretLength} characters.",
                 [nameof(Bootstrap)]);
         }
+
+        if (Bootstrap.OperatorPassword is { } password && password.Length < MinimumOperatorPasswordLength)
+        {
+            yield return new ValidationResult(
+                $"WebConsole:Bootstrap:OperatorPassword must be at least {MinimumOperatorPasswordLength} characters.",
+                [nameof(Bootstrap)]);
+        }
+
+        string? emailError = null;
+        try
+        {
+            Domain.Tenancy.User.NormalizeEmail(Bootstrap.OperatorEmail);
+        }
+        catch (Domain.DomainValidationException ex)
+        {
+            emailError = $"WebConsole:Bootstrap:OperatorEmail is not valid: {ex.Message}.";
+        }
+
+        if (emailError is not null)
+        {
+            yield return new ValidationResult(emailError, [nameof(Bootstrap)]);
+        }
     }
 }
 
@@ -42,4 +67,13 @@ public sealed class BootstrapSettings
     /// so scripts and tests can call the API at once.
     /// </summary>
     public string? ApiKey { get; set; }
+
+    /// <summary>The e-mail address (sign-in name) of the operator account the first start creates.</summary>
+    public string OperatorEmail { get; set; } = "operator@webconsole.local";
+
+    /// <summary>
+    /// The operator's password on the first start. When not set, a random one-time password is written once to the
+    /// console log and must be changed at the first sign-in.
+    /// </summary>
+    public string? OperatorPassword { get; set; }
 }

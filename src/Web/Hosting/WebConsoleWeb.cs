@@ -7,13 +7,17 @@ using WebConsole.Inference;
 using WebConsole.Inference.Models;
 using WebConsole.Inference.Runtime;
 using WebConsole.Infrastructure;
+using WebConsole.Infrastructure.Audit;
 using WebConsole.Infrastructure.Persistence;
 using WebConsole.Infrastructure.PostgreSql;
 using WebConsole.Infrastructure.Sqlite;
 using WebConsole.Infrastructure.SqlServer;
 using WebConsole.Infrastructure.Text;
+using WebConsole.Web.Apis;
 using WebConsole.Web.Components;
+using WebConsole.Web.Components.Account;
 using WebConsole.Web.Health;
+using WebConsole.Web.Security;
 
 namespace WebConsole.Web.Hosting;
 
@@ -44,6 +48,17 @@ internal static class WebConsoleWeb
         builder.Services.AddRazorComponents().AddInteractiveServerComponents();
         builder.Services.AddRadzenComponents();
         builder.Services.AddWebConsoleHealthChecks();
+
+        // Issue 4 (C): API key and cookie authentication, the four policies, the request's tenant; the audit log the key
+        // service writes to.
+        builder.Services.AddWebConsoleAudit();
+        builder.Services.AddWebConsoleSecurity();
+
+        // Issue 4 (W): the portal's local accounts (password check, cookie principal, password change).
+        builder.Services.AddPortalAccounts();
+
+        // Issue 4 (P): /api management services, the audit trail with the request as its origin, secrets at rest.
+        builder.Services.AddManagementApi();
         return builder;
     }
 
@@ -98,6 +113,18 @@ internal static class WebConsoleWeb
         }
     }
 
+    // Blazor's own plumbing (the circuit hub and its negotiate/disconnect/initializers routes, the enhanced-navigation
+    // redirect) carries no data: pages are authorized by [Authorize] through AuthorizeRouteView, inside a circuit too. Marking it public explicitly keeps the route-table test's rule "declared or explicitly public".
+    private static void MarkFrameworkEndpointsPublic(EndpointBuilder endpoint)
+    {
+        if (endpoint is RouteEndpointBuilder { RoutePattern.RawText: { } pattern }
+            && endpoint.Metadata.OfType<Microsoft.AspNetCore.Components.Endpoints.ComponentTypeMetadata>().FirstOrDefault() is null
+            && (pattern.StartsWith("/_blazor", StringComparison.Ordinal) || pattern.StartsWith("/_framework/", StringComparison.Ordinal)))
+        {
+            endpoint.Metadata.Add(new Microsoft.AspNetCore.Authorization.AllowAnonymousAttribute());
+        }
+    }
+
     public static WebApplication UseWebConsoleWeb(this WebApplication app)
     {
         if (!app.Environment.IsDevelopment())
@@ -105,11 +132,18 @@ internal static class WebConsoleWeb
             app.UseExceptionHandler("/error", createScopeForErrors: true);
         }
 
+        // Authentication and authorization run before antiforgery and every endpoint; routes are public only when they
+        // say so (tests/E2E/Security checks the whole route table).
+        app.UseAuthentication();
+        app.UseAuthorization();
         app.UseAntiforgery();
-        app.MapStaticAssets();
-        app.MapBlazorScript();
-        app.MapHealthApi();
-        app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
+        app.MapStaticAssets().AllowAnonymous();
+        app.MapBlazorScript().AllowAnonymous();
+        app.MapHealthApi().AllowAnonymous();
+        app.MapSecurityApi();
+        app.MapManagementApi();
+        app.MapAccountEndpoints();
+        app.MapRazorComponents<App>().AddInteractiveServerRenderMode().Add(MarkFrameworkEndpointsPublic);
         return app;
     }
 }

@@ -73,6 +73,33 @@ public sealed class BrowserFixture : IAsyncLifetime
         return (page, errors);
     }
 
+    /// <summary>
+    /// A new page signed in through the real sign-in form (so the cookie is the one a person gets), left on the portal's
+    /// home page once its circuit is interactive.
+    /// </summary>
+    public async Task<(IPage Page, List<string> Errors)> NewSignedInPageAsync(Uri baseAddress, string email, string password)
+    {
+        var (page, errors) = await NewPageAsync(baseAddress);
+        await SignInAsync(page, email, password);
+        // Commit, not load: the circuit's readiness below is the signal that matters, and a busy machine can hold "load".
+        await page.WaitForURLAsync(url => new Uri(url).AbsolutePath == "/", new() { WaitUntil = WaitUntilState.Commit, Timeout = 60_000 });
+        await Assertions.Expect(page.GetByTestId("layout")).ToHaveAttributeAsync("data-interactive", "true", new() { Timeout = 30_000 });
+        return (page, errors);
+    }
+
+    /// <summary>Opens the sign-in page (unless already there) and submits the form.</summary>
+    public static async Task SignInAsync(IPage page, string email, string password)
+    {
+        if (!page.Url.Contains("/account/signin", StringComparison.Ordinal))
+        {
+            await page.GotoAsync("/account/signin");
+        }
+
+        await page.GetByTestId("signin-email").FillAsync(email);
+        await page.GetByTestId("signin-password").FillAsync(password);
+        await page.GetByTestId("signin-submit").ClickAsync();
+    }
+
     public async Task DisposeAsync()
     {
         if (_browser is not null)

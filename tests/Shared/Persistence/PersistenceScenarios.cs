@@ -5,6 +5,7 @@ using Microsoft.EntityFrameworkCore.Metadata;
 using Microsoft.EntityFrameworkCore.Migrations;
 using Microsoft.EntityFrameworkCore.Migrations.Operations;
 using WebConsole.Domain.ApiKeys;
+using WebConsole.Domain.Audit;
 using WebConsole.Domain.Billing;
 using WebConsole.Domain.Catalog;
 using WebConsole.Domain.Chunking;
@@ -32,7 +33,8 @@ internal static class PersistenceScenarios
         var team = Team.Create(Guid.NewGuid(), organization.Id, "Search", T0);
         var orgMember = OrganizationMembership.Create(organization.Id, user.Id, OrganizationRole.OrganizationAdmin, T0);
         var teamMember = TeamMembership.Create(team.Id, user.Id, TeamRole.TeamAdmin, T0);
-        var key = ApiKey.Create("k_123", "ci", team.Id, user.Id, "secret-hash", ApiKeyRole.InferenceAdmin, T0.AddDays(30), ["my-e5", "rerank-1"], T0);
+        user.SetPasswordHash("one-time$v1", mustChange: true);
+        var key = ApiKey.Create("k_123", "ci", organization.Id, team.Id, user.Id, "secret-hash", ApiKeyRole.InferenceAdmin, T0.AddDays(30), ["my-e5", "rerank-1"], T0);
         key.Invalidate(T0.AddDays(1));
         var endpoint = InferenceEndpoint.Create(Guid.NewGuid(), organization.Id, InferenceId.Parse("my-e5"), TaskType.TextEmbedding, "openai",
             """{"model_id":"text-embedding-3-small","dimensions":256}""", "enc:v1:abcdef", """{"user":"u1"}""",
@@ -45,6 +47,10 @@ internal static class PersistenceScenarios
         var catalogModel = CatalogDocument.LoadEmbedded().Models.Single(m => m.Id == "anthropic-claude-4.5-opus");
         var policy = RateLimitPolicy.Create(Guid.NewGuid(), RateLimitScope.Team, team.Id.ToString(), ModelSelector.ForFamily(TaskType.Rerank), RateLimit.Create(600, null, 6_000_000));
         var price = ModelPrice.Create(Guid.NewGuid(), Price.Create("openai-gpt-4.1", 2.000000001m, 8.5m, "USD", T0));
+        var audit = AuditEntry.Create(Guid.NewGuid(), organization.Id, user.Id, "k_123", "ada@example.com", "api_key.create", "api_key", "k_123",
+            """{"role":"inference_admin"}""", "2001:db8::1", "curl/8.5", T0.AddMinutes(2));
+        var systemAudit = AuditEntry.Create(Guid.NewGuid(), organization.Id, null, null, "system", "organization.create", "organization",
+            organization.Id.ToString(), null, null, null, T0);
         var usage = new[]
         {
             Usage("r-3", organization, team, T0.AddMinutes(3), 0.000000021m),
@@ -57,6 +63,7 @@ internal static class PersistenceScenarios
             write.AddRange(organization, user);
             write.AddRange(team, orgMember, key, endpoint, wordEndpoint, chat, catalogModel, policy, price);
             write.Add(teamMember);
+            write.AddRange(audit, systemAudit);
             write.AddRange(usage);
             await write.SaveChangesAsync();
         }
@@ -68,6 +75,10 @@ internal static class PersistenceScenarios
         AssertSameState(orgMember, await read.OrganizationMemberships.SingleAsync());
         AssertSameState(teamMember, await read.TeamMemberships.SingleAsync());
         AssertSameState(key, await read.ApiKeys.SingleAsync());
+        AssertSameState(audit, await read.AuditEntries.SingleAsync(a => a.Id == audit.Id));
+        AssertSameState(systemAudit, await read.AuditEntries.SingleAsync(a => a.ActorUserId == null));
+        Assert.Equal([audit.Id, systemAudit.Id], await read.AuditEntries.Where(a => a.OrganizationId == organization.Id)
+            .OrderByDescending(a => a.OccurredAt).Select(a => a.Id).ToListAsync());
         AssertSameState(endpoint, await read.InferenceEndpoints.SingleAsync(e => e.InferenceId == InferenceId.Parse("my-e5")));
         AssertSameState(wordEndpoint, await read.InferenceEndpoints.SingleAsync(e => e.Id == wordEndpoint.Id));
         AssertSameState(chat, await read.InferenceEndpoints.SingleAsync(e => e.IsReserved));
@@ -169,31 +180,47 @@ internal static class PersistenceScenarios
         Assert.Equal(expected, actual);
     }
 
+    // Applies the operations in order to a description of the schema, so later migrations that add columns or recreate
+    // tables describe the same end state as the model's single set of CreateTable operations.
     private static string[] Describe(IEnumerable<MigrationOperation> operations)
     {
-        var lines = new List<string>();
+        var tables = new Dictionary<string, List<string>>(StringComparer.Ordinal);
+        var other = new List<string>();
+        List<string> Table(string name) => tables.TryGetValue(name, out var lines) ? lines : tables[name] = [];
+        static string Column(string table, string name, string? type, Type clr, bool nullable, int? max, int? precision, int? scale) =>
+            $"column {table}.{name} {type} {clr.Name} null={nullable} max={max} p={precision} s={scale}";
+        static string ForeignKey(AddForeignKeyOperation f) =>
+            $"fk {f.Name} {f.Table}({string.Join(",", f.Columns)}) -> {f.PrincipalTable}({string.Join(",", f.PrincipalColumns!)}) {f.OnDelete}";
         foreach (var operation in operations)
         {
             switch (operation)
             {
                 case CreateTableOperation table:
-                    lines.AddRange(table.Columns.Select(c =>
-                        $"column {table.Name}.{c.Name} {c.ColumnType} {c.ClrType.Name} null={c.IsNullable} max={c.MaxLength} p={c.Precision} s={c.Scale}"));
+                    var lines = Table(table.Name);
+                    lines.AddRange(table.Columns.Select(c => Column(table.Name, c.Name, c.ColumnType, c.ClrType, c.IsNullable, c.MaxLength, c.Precision, c.Scale)));
                     lines.Add($"pk {table.Name} {table.PrimaryKey!.Name} ({string.Join(",", table.PrimaryKey.Columns)})");
-                    lines.AddRange(table.ForeignKeys.Select(f =>
-                        $"fk {f.Name} {f.Table}({string.Join(",", f.Columns)}) -> {f.PrincipalTable}({string.Join(",", f.PrincipalColumns!)}) {f.OnDelete}"));
+                    lines.AddRange(table.ForeignKeys.Select(ForeignKey));
                     lines.AddRange(table.UniqueConstraints.Select(u => $"unique {u.Name}"));
                     break;
+                case DropTableOperation drop:
+                    tables.Remove(drop.Name);
+                    break;
+                case AddColumnOperation c:
+                    Table(c.Table).Add(Column(c.Table, c.Name, c.ColumnType, c.ClrType, c.IsNullable, c.MaxLength, c.Precision, c.Scale));
+                    break;
+                case AddForeignKeyOperation f:
+                    Table(f.Table).Add(ForeignKey(f));
+                    break;
                 case CreateIndexOperation index:
-                    lines.Add($"index {index.Name} {index.Table}({string.Join(",", index.Columns)}) unique={index.IsUnique} filter={index.Filter}");
+                    Table(index.Table).Add($"index {index.Name} {index.Table}({string.Join(",", index.Columns)}) unique={index.IsUnique} filter={index.Filter}");
                     break;
                 default:
-                    lines.Add(operation.GetType().Name);
+                    other.Add(operation.GetType().Name);
                     break;
             }
         }
 
-        return lines.Order(StringComparer.Ordinal).ToArray();
+        return tables.Values.SelectMany(l => l).Concat(other).Order(StringComparer.Ordinal).ToArray();
     }
 
     private static UsageRecord Usage(string requestId, Organization organization, Team team, DateTimeOffset at, decimal cost) =>

@@ -8,7 +8,7 @@ public sealed class ApiKeyTests
     private static readonly DateTimeOffset Now = new(2026, 11, 21, 10, 0, 0, TimeSpan.Zero);
 
     private static ApiKey Key(ApiKeyRole role = ApiKeyRole.InferenceUser, DateTimeOffset? expiresAt = null, string[]? endpoints = null) =>
-        ApiKey.Create("k1_x-Y", "ci key", Guid.NewGuid(), null, "hash", role, expiresAt, endpoints, Now);
+        ApiKey.Create("k1_x-Y", "ci key", Guid.NewGuid(), Guid.NewGuid(), null, "hash", role, expiresAt, endpoints, Now);
 
     [Fact]
     public void Admin_grants_manage_and_monitor_user_only_monitor()
@@ -63,12 +63,12 @@ public sealed class ApiKeyTests
     [InlineData("colon:id")]
     public void Bad_key_ids_are_rejected(string id)
     {
-        Assert.Throws<DomainValidationException>(() => ApiKey.Create(id, "n", Guid.NewGuid(), null, "hash", ApiKeyRole.InferenceUser, null, null, Now));
+        Assert.Throws<DomainValidationException>(() => ApiKey.Create(id, "n", Guid.NewGuid(), Guid.NewGuid(), null, "hash", ApiKeyRole.InferenceUser, null, null, Now));
     }
 
     [Fact]
     public void A_secret_hash_is_required()
     {
-        Assert.Throws<DomainValidationException>(() => ApiKey.Create("bootstrap", "n", Guid.NewGuid(), null, " ", ApiKeyRole.InferenceUser, null, null, Now));
+        Assert.Throws<DomainValidationException>(() => ApiKey.Create("bootstrap", "n", Guid.NewGuid(), Guid.NewGuid(), null, " ", ApiKeyRole.InferenceUser, null, null, Now));
     }
 }

@@ -31,6 +31,7 @@ public sealed class SqlServerPersistenceTests
         Assert.Contains("[OccurredAt] datetimeoffset NOT NULL", script, StringComparison.Ordinal);
         Assert.Contains("CREATE UNIQUE INDEX [IX_UsageRecords_RequestId]", script, StringComparison.Ordinal);
         Assert.Contains("'20261121000000_Initial'", script, StringComparison.Ordinal);
+        Assert.Contains("'20261122000000_Identity'", script, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -19,8 +19,10 @@ internal sealed class ApiKeyConfiguration : IEntityTypeConfiguration<ApiKey>
         builder.Property(k => k.AllowedEndpoints)
             .HasConversion(ValueConversions.StringList, ValueConversions.StringListComparer)
             .IsRequired();
+        builder.HasIndex(k => k.OrganizationId);
         builder.HasIndex(k => k.TeamId);
         builder.HasIndex(k => k.UserId);
+        builder.HasOne<Organization>().WithMany().HasForeignKey(k => k.OrganizationId).OnDelete(DeleteBehavior.NoAction);
         builder.HasOne<Team>().WithMany().HasForeignKey(k => k.TeamId).OnDelete(DeleteBehavior.Cascade);
         builder.HasOne<User>().WithMany().HasForeignKey(k => k.UserId).OnDelete(DeleteBehavior.Cascade);
     }

@@ -1,5 +1,6 @@
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Metadata.Builders;
+using WebConsole.Domain.Audit;
 using WebConsole.Domain.Tenancy;
 
 namespace WebConsole.Infrastructure.Persistence.Configurations;
@@ -67,5 +68,28 @@ internal sealed class OrganizationMembershipConfiguration : IEntityTypeConfigura
         builder.HasIndex(m => m.UserId);
         builder.HasOne<Organization>().WithMany().HasForeignKey(m => m.OrganizationId).OnDelete(DeleteBehavior.Cascade);
         builder.HasOne<User>().WithMany().HasForeignKey(m => m.UserId).OnDelete(DeleteBehavior.Cascade);
+    }
+}
+
+internal sealed class AuditEntryConfiguration : IEntityTypeConfiguration<AuditEntry>
+{
+    public void Configure(EntityTypeBuilder<AuditEntry> builder)
+    {
+        builder.ToTable("AuditEntries");
+        builder.HasKey(a => a.Id);
+        builder.Property(a => a.Id).ValueGeneratedNever();
+        builder.Property(a => a.ActorApiKeyId).HasMaxLength(Domain.ApiKeys.ApiKey.IdMaxLength);
+        builder.Property(a => a.ActorName).HasMaxLength(AuditEntry.ActorNameMaxLength);
+        builder.Property(a => a.Action).HasMaxLength(AuditEntry.ActionMaxLength);
+        builder.Property(a => a.ResourceType).HasMaxLength(AuditEntry.ResourceTypeMaxLength);
+        builder.Property(a => a.ResourceId).HasMaxLength(AuditEntry.ResourceIdMaxLength);
+        builder.Property(a => a.Details).HasMaxLength(AuditEntry.DetailsMaxLength);
+        builder.Property(a => a.RemoteAddress).HasMaxLength(AuditEntry.RemoteAddressMaxLength);
+        builder.Property(a => a.UserAgent).HasMaxLength(AuditEntry.UserAgentMaxLength);
+
+        // The audit query pages an organization's entries newest first; actors and keys are not foreign keys, because
+        // the trail must outlive deleted users and keys.
+        builder.HasIndex(a => new { a.OrganizationId, a.OccurredAt });
+        builder.HasOne<Organization>().WithMany().HasForeignKey(a => a.OrganizationId).OnDelete(DeleteBehavior.Cascade);
     }
 }
