@@ -43,6 +43,11 @@ internal sealed class ApiKeyService(
             throw new DomainValidationException($"Unknown team [{team}]");
         }
 
+        if (!ManagesWholeOrganization(creator) && team != creator.TeamId)
+        {
+            throw new ApiKeyAccessDeniedException($"{Describe(creator)} cannot create keys for another team");
+        }
+
         var id = ApiKeySecrets.NewId();
         var secret = ApiKeySecrets.NewSecret();
         var key = ApiKey.Create(id, name, creator.OrganizationId, team, creator.ApiKeyId is null ? creator.UserId : null,
@@ -93,8 +98,11 @@ internal sealed class ApiKeyService(
 
         await using var context = contexts.CreateDbContext(FixedTenantContext.For(caller.OrganizationId));
         var idList = ids.ToList();
+        // A team's admin (or its admin key) manages that team's keys only; other teams' keys are not found.
+        var wholeOrganization = ManagesWholeOrganization(caller);
         var keys = await context.ApiKeys
             .Where(k => idList.Contains(k.Id) || (name != null && k.Name == name))
+            .Where(k => wholeOrganization || k.TeamId == caller.TeamId)
             .ToListAsync(ct);
         var now = time.GetUtcNow();
         var invalidated = new List<string>();
@@ -162,6 +170,8 @@ internal sealed class ApiKeyService(
         cache.Add(key.Id, key.SecretHash, key.ExpiresAt, caller);
         return caller;
     }
+
+    private static bool ManagesWholeOrganization(CallerIdentity caller) => caller.IsOrganizationAdmin || caller.IsPlatformOperator;
 
     private static bool MayManage(CallerIdentity caller) => caller.Has(Privilege.ManageInference) || caller.IsOrganizationAdmin;
 

@@ -1,5 +1,6 @@
 using Microsoft.EntityFrameworkCore;
 using WebConsole.Domain.ApiKeys;
+using WebConsole.Domain.Tenancy;
 using WebConsole.Infrastructure.Identity;
 using WebConsole.Unit.Inference.Deployments;
 
@@ -112,5 +113,27 @@ public sealed class ApiKeyServiceTests : IAsyncLifetime
         Assert.NotNull(await _service.AuthenticateAsync(keyOfB.Id, keyOfB.Secret, default));
         await Assert.ThrowsAsync<WebConsole.Domain.DomainValidationException>(
             () => _service.CreateAsync(AdminA, "into b", ApiKeyRole.InferenceUser, null, [], _database.TeamB.Id));
+    }
+
+    [Fact]
+    public async Task A_team_admin_manages_only_its_own_teams_keys()
+    {
+        var otherTeam = Team.Create(Guid.NewGuid(), _database.OrganizationA.Id, "Ranking", DateTimeOffset.UnixEpoch);
+        await using (var context = _database.CreateDbContext())
+        {
+            context.Teams.Add(otherTeam);
+            await context.SaveChangesAsync();
+        }
+
+        var organizationAdmin = AdminA with { IsOrganizationAdmin = true };
+        var keyOfOtherTeam = await _service.CreateAsync(organizationAdmin, "ranking", ApiKeyRole.InferenceUser, null, [], otherTeam.Id);
+
+        await Assert.ThrowsAsync<ApiKeyAccessDeniedException>(
+            () => _service.CreateAsync(AdminA, "into ranking", ApiKeyRole.InferenceUser, null, [], otherTeam.Id));
+        var result = await _service.InvalidateAsync(AdminA, [keyOfOtherTeam.Id]);
+        Assert.Empty(result.Invalidated);
+        Assert.NotNull(await _service.AuthenticateAsync(keyOfOtherTeam.Id, keyOfOtherTeam.Secret, default));
+
+        Assert.Equal([keyOfOtherTeam.Id], (await _service.InvalidateAsync(organizationAdmin, [keyOfOtherTeam.Id])).Invalidated);
     }
 }
