@@ -8,12 +8,15 @@ using WebConsole.Inference.Models;
 using WebConsole.Inference.Runtime;
 using WebConsole.Infrastructure;
 using WebConsole.Infrastructure.Audit;
+using WebConsole.Infrastructure.Endpoints;
 using WebConsole.Infrastructure.Persistence;
 using WebConsole.Infrastructure.PostgreSql;
 using WebConsole.Infrastructure.Sqlite;
 using WebConsole.Infrastructure.SqlServer;
 using WebConsole.Infrastructure.Text;
 using WebConsole.Web.Apis;
+using WebConsole.Web.Apis.Inference;
+using WebConsole.Web.Apis.OpenAi;
 using WebConsole.Web.Components;
 using WebConsole.Web.Components.Account;
 using WebConsole.Web.Health;
@@ -59,6 +62,16 @@ internal static class WebConsoleWeb
 
         // Issue 4 (P): /api management services, the audit trail with the request as its origin, secrets at rest.
         builder.Services.AddManagementApi();
+
+        // Issue 5 (X): perform inference on /_inference and the OpenAI-compatible /v1, their limits and usage hook.
+        builder.Services.AddInferenceApi();
+
+        // Issue 5 (E): inference services, endpoint CRUD, reserved endpoints, references that block deletion.
+        builder.Services.AddInferenceEndpoints();
+
+        // Issue 5 (K): an OpenAPI document of the /api routes and the wire surfaces (/_inference, /_ml, /_security, /v1),
+        // served at /openapi/v1.json so API clients and code generators can find them without reading the source.
+        builder.Services.AddOpenApi(options => options.AddWireSurfaces());
         return builder;
     }
 
@@ -132,6 +145,9 @@ internal static class WebConsoleWeb
             app.UseExceptionHandler("/error", createScopeForErrors: true);
         }
 
+        // Issue 5 (X): X-Elastic-Product on every Elasticsearch-shaped answer (401s included) and its vendor media type.
+        app.UseElasticsearchCompatibility();
+
         // Authentication and authorization run before antiforgery and every endpoint; routes are public only when they
         // say so (tests/E2E/Security checks the whole route table).
         app.UseAuthentication();
@@ -142,7 +158,11 @@ internal static class WebConsoleWeb
         app.MapHealthApi().AllowAnonymous();
         app.MapSecurityApi();
         app.MapManagementApi();
+        app.MapInferenceEndpointsApi();
+        app.MapPerformInferenceApi();
+        app.MapOpenAiApi();
         app.MapAccountEndpoints();
+        app.MapOpenApi("/openapi/{documentName}.json").AllowAnonymous();
         app.MapRazorComponents<App>().AddInteractiveServerRenderMode().Add(MarkFrameworkEndpointsPublic);
         return app;
     }

@@ -1,0 +1,44 @@
+using WebConsole.Domain.Endpoints;
+using WebConsole.Infrastructure.Identity;
+
+namespace WebConsole.Infrastructure.Usage;
+
+/// <summary>What one inference request consumed, as both REST surfaces report it.</summary>
+/// <param name="Caller">Who asked.</param>
+/// <param name="InferenceId">The endpoint that served the request.</param>
+/// <param name="Service">The endpoint's service (<c>elasticsearch</c>, <c>elastic</c>, ...).</param>
+/// <param name="TaskType">The task performed.</param>
+/// <param name="ModelId">The model behind the endpoint, when it names one.</param>
+/// <param name="InputTokens">Tokens read.</param>
+/// <param name="OutputTokens">Tokens generated (so far, for a cancelled stream).</param>
+/// <param name="Streamed">Whether the answer was streamed.</param>
+/// <param name="Completed">False when the client went away or the request timed out before the answer ended.</param>
+public sealed record InferenceUsage(
+    CallerIdentity Caller,
+    string InferenceId,
+    string Service,
+    TaskType TaskType,
+    string? ModelId,
+    int InputTokens,
+    int OutputTokens,
+    bool Streamed,
+    bool Completed);
+
+/// <summary>
+/// Receives the usage of every inference request exactly once, streamed or not, cancelled streams included. Billing
+/// (issue 8) implements it; the answer is the request's cost in the installation's currency, reported in
+/// <c>x-webconsole-cost</c> and in a stream's final usage chunk. Implementations must be thread-safe and must not
+/// depend on the request's cancellation token (a disconnected client's usage still counts).
+/// </summary>
+public interface IInferenceUsageSink
+{
+    /// <summary>Records the usage and answers its cost.</summary>
+    ValueTask<decimal> RecordAsync(InferenceUsage usage, CancellationToken cancellationToken);
+}
+
+/// <summary>The default until billing exists: records nothing, costs nothing.</summary>
+public sealed class NoInferenceUsageSink : IInferenceUsageSink
+{
+    /// <inheritdoc />
+    public ValueTask<decimal> RecordAsync(InferenceUsage usage, CancellationToken cancellationToken) => ValueTask.FromResult(0m);
+}

@@ -1,0 +1,194 @@
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Microsoft.Extensions.Options;
+using WebConsole.Domain.Endpoints;
+using WebConsole.Inference.Abstractions;
+using WebConsole.Inference.Generation;
+using WebConsole.Infrastructure.Endpoints;
+using WebConsole.Infrastructure.Identity;
+using WebConsole.Infrastructure.Usage;
+
+namespace WebConsole.Web.Apis.Inference;
+
+/// <summary>
+/// What both REST surfaces share: running a request on a resolved endpoint, its timeout, and its usage (recorded once,
+/// reported in headers). Scoped.
+/// </summary>
+internal sealed class InferenceRunner(IEndpointResolver resolver, IInferenceUsageSink usageSink, IOptions<InferenceApiOptions> options, TimeProvider time)
+{
+    public const string InputTokensHeader = "x-webconsole-input-tokens";
+    public const string OutputTokensHeader = "x-webconsole-output-tokens";
+    public const string CostHeader = "x-webconsole-cost";
+
+    public InferenceApiOptions Limits => options.Value;
+
+    public TimeProvider Time => time;
+
+    public Task<ResolvedEndpoint> ResolveAsync(CallerIdentity caller, string inferenceId, TaskType? taskType, CancellationToken cancellationToken) =>
+        resolver.ResolveAsync(caller, inferenceId, taskType, cancellationToken);
+
+    /// <summary>The request's <c>timeout</c> query value, or the default of the task type (30s; 120s for generation).</summary>
+    public static TimeSpan ReadTimeout(HttpRequest request, TaskType taskType)
+    {
+        var value = request.Query["timeout"].ToString();
+        if (string.IsNullOrEmpty(value))
+        {
+            return taskType is TaskType.Completion or TaskType.ChatCompletion ? TimeSpan.FromSeconds(120) : TimeSpan.FromSeconds(30);
+        }
+
+        return value == "-1" ? Timeout.InfiniteTimeSpan
+            : SecurityApi.ParseTimeValue(value) is { } timeout && timeout > TimeSpan.Zero ? timeout
+            : throw InferenceApiException.BadRequest($"failed to parse setting [timeout] with value [{value}] as a time value: unit is missing or unrecognized");
+    }
+
+    /// <summary>A token that fires on the client's disconnect or after <paramref name="timeout"/>.</summary>
+    public RequestDeadline StartDeadline(HttpContext http, TimeSpan timeout) => new(timeout, time, http.RequestAborted);
+
+    /// <summary>Runs a non-streamed task and answers the Elasticsearch-shaped body (OpenAI's for chat) and the usage.</summary>
+    public static async Task<(JsonNode Body, UsageDetails Usage)> RunAsync(ResolvedEndpoint resolved, InferenceRequest request, CancellationToken cancellationToken)
+    {
+        var client = resolved.Client;
+        var embeddingOptions = new EmbeddingOptions { InputType = request.InputType };
+        switch (resolved.Endpoint.TaskType)
+        {
+            case TaskType.TextEmbedding:
+                var dense = await Require(client.TextEmbedding, resolved).GenerateAsync(request.Input, embeddingOptions, cancellationToken);
+                return (new JsonObject
+                {
+                    ["text_embedding"] = new JsonArray([.. dense.Embeddings.Select(e => (JsonNode)new JsonObject { ["embedding"] = FloatArray(e.Vector) })]),
+                }, dense.Usage);
+            case TaskType.SparseEmbedding:
+                var sparse = await Require(client.SparseEmbedding, resolved).GenerateAsync(request.Input, embeddingOptions, cancellationToken);
+                return (new JsonObject
+                {
+                    ["sparse_embedding"] = new JsonArray([.. sparse.Embeddings.Select(e => (JsonNode)new JsonObject
+                    {
+                        ["is_truncated"] = e.IsTruncated,
+                        ["embedding"] = new JsonObject(e.Weights.Select(w => KeyValuePair.Create(w.Key, (JsonNode?)JsonValue.Create(w.Value)))),
+                    })]),
+                }, sparse.Usage);
+            case TaskType.Rerank:
+                var ranked = await Require(client.Rerank, resolved).RerankAsync(request.Query!, request.Input, new RerankOptions { TopN = request.TopN }, cancellationToken);
+                return (new JsonObject
+                {
+                    ["rerank"] = new JsonArray([.. ranked.Documents
+                        .OrderByDescending(d => d.RelevanceScore).ThenBy(d => d.Index)
+                        .Take(request.TopN ?? int.MaxValue)
+                        .Select(d =>
+                        {
+                            var item = new JsonObject { ["index"] = d.Index, ["relevance_score"] = d.RelevanceScore };
+                            if (request.ReturnDocuments)
+                            {
+                                item["text"] = request.Input[d.Index];
+                            }
+
+                            return (JsonNode)item;
+                        })]),
+                }, ranked.Usage);
+            case TaskType.Completion:
+                var completion = await Require(client.Completion, resolved).CompleteAsync(request.Input[0], null, cancellationToken);
+                return (new JsonObject
+                {
+                    ["completion"] = new JsonArray(new JsonObject { ["result"] = completion.Text }),
+                }, completion.Usage);
+            default:
+                var chat = request.Chat!;
+                var response = await Require(client.ChatCompletion, resolved).GetResponseAsync(chat.Messages, chat.Options, cancellationToken);
+                return (ChatShapes.Completion(ChatShapes.NewId(), ModelName(resolved, chat.Model), DateTimeOffset.UtcNow.ToUnixTimeSeconds(), response), response.Usage);
+        }
+    }
+
+    /// <summary>The generation stream of a completion or chat endpoint.</summary>
+    public static IAsyncEnumerable<GenerationUpdate> Stream(ResolvedEndpoint resolved, InferenceRequest request, CancellationToken cancellationToken) =>
+        resolved.Endpoint.TaskType == TaskType.Completion
+            ? Require(resolved.Client.Completion, resolved).CompleteStreamingAsync(request.Input[0], null, cancellationToken)
+            : Require(resolved.Client.ChatCompletion, resolved).GetStreamingResponseAsync(request.Chat!.Messages, request.Chat.Options, cancellationToken);
+
+    /// <summary>Records the usage (never cancelled: a disconnected client's tokens count) and answers its cost.</summary>
+    public async Task<decimal> RecordAsync(CallerIdentity caller, ResolvedEndpoint resolved, UsageDetails usage, bool streamed, bool completed)
+    {
+        var record = new InferenceUsage(caller, resolved.Endpoint.InferenceId.Value, resolved.Endpoint.Service, resolved.Endpoint.TaskType,
+            ModelId(resolved), usage.InputTokens, usage.OutputTokens, streamed, completed);
+        return await usageSink.RecordAsync(record, CancellationToken.None);
+    }
+
+    /// <summary>Writes the usage headers (before the body starts).</summary>
+    public static void WriteUsageHeaders(HttpResponse response, UsageDetails usage, decimal cost)
+    {
+        response.Headers[InputTokensHeader] = usage.InputTokens.ToString(CultureInfo.InvariantCulture);
+        response.Headers[OutputTokensHeader] = usage.OutputTokens.ToString(CultureInfo.InvariantCulture);
+        response.Headers[CostHeader] = cost.ToString(CultureInfo.InvariantCulture);
+    }
+
+    /// <summary>
+    /// The tokens a stream consumed so far: the final update's usage, the usage a cancelled generation reports, or (for
+    /// clients that report neither) one output token per update.
+    /// </summary>
+    public static UsageDetails UsageSoFar(UsageDetails? reported, int updates, Exception? failure) =>
+        reported ?? (failure as GenerationCanceledException)?.Usage ?? new UsageDetails(0, updates);
+
+    /// <summary>The model name answers carry: the request's, else the endpoint's model, else the endpoint id.</summary>
+    public static string ModelName(ResolvedEndpoint resolved, string? requested) =>
+        !string.IsNullOrEmpty(requested) ? requested : ModelId(resolved) ?? resolved.Endpoint.InferenceId.Value;
+
+    private static string? ModelId(ResolvedEndpoint resolved)
+    {
+        try
+        {
+            return JsonNode.Parse(resolved.Endpoint.ServiceSettings) is JsonObject settings && settings["model_id"] is JsonValue v && v.TryGetValue<string>(out var id) ? id : null;
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
+
+    private static JsonArray FloatArray(float[] vector)
+    {
+        var array = new JsonArray();
+        foreach (var value in vector)
+        {
+            array.Add(value);
+        }
+
+        return array;
+    }
+
+    private static T Require<T>(T? client, ResolvedEndpoint resolved)
+        where T : class =>
+        client ?? throw InferenceApiException.BadRequest(
+            $"The [{resolved.Endpoint.Service}] service cannot serve task type [{resolved.Endpoint.TaskType.ToWireName()}]");
+}
+
+/// <summary>The client's disconnect and the request's timeout as one token; <see cref="TimedOut"/> tells them apart.</summary>
+internal sealed class RequestDeadline : IDisposable
+{
+    private readonly CancellationTokenSource _timeout;
+    private readonly CancellationTokenSource _linked;
+    private readonly CancellationToken _aborted;
+
+    public RequestDeadline(TimeSpan timeout, TimeProvider time, CancellationToken aborted)
+    {
+        _aborted = aborted;
+        _timeout = new CancellationTokenSource(timeout, time);
+        _linked = CancellationTokenSource.CreateLinkedTokenSource(aborted, _timeout.Token);
+    }
+
+    public CancellationToken Token => _linked.Token;
+
+    /// <summary>Whether the timeout (not the client) ended the work.</summary>
+    public bool TimedOut => _timeout.IsCancellationRequested && !_aborted.IsCancellationRequested;
+
+    /// <summary>Stops the timer: a stream that has started runs until it ends or the client leaves.</summary>
+    public void Disarm() => _timeout.CancelAfter(Timeout.InfiniteTimeSpan);
+
+    /// <summary>Starts the timer again with another length (the default timeout depends on the endpoint's task type).</summary>
+    public void Restart(TimeSpan timeout) => _timeout.CancelAfter(timeout);
+
+    public void Dispose()
+    {
+        _linked.Dispose();
+        _timeout.Dispose();
+    }
+}
