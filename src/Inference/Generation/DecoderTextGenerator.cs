@@ -56,11 +56,18 @@ public sealed class DecoderTextGenerator : IChatClient, ITextCompletionClient, I
     }
 
     /// <summary>The prompt ids of a conversation: the rendered template, tokenized without adding special tokens (the template has them).</summary>
-    public int[] EncodeChat(IReadOnlyList<ChatMessage> messages)
+    public int[] EncodeChat(IReadOnlyList<ChatMessage> messages) => EncodeChat(_template, _tokenizer, messages);
+
+    /// <summary>
+    /// The prompt ids of a conversation under <paramref name="template"/>, without a session: the host encodes once, before
+    /// queueing, so it knows the prompt's size and the worker does not render the template again.
+    /// </summary>
+    public static int[] EncodeChat(ChatTemplate? template, ITokenizer tokenizer, IReadOnlyList<ChatMessage> messages)
     {
-        var template = _template ?? throw new InferenceInputException("This model has no chat template; use text completion.");
-        var rendered = template.Render(messages, addGenerationPrompt: true);
-        return _tokenizer.Encode(rendered, options: new EncodeOptions { AddSpecialTokens = false }).Ids;
+        ArgumentNullException.ThrowIfNull(tokenizer);
+        var chat = template ?? throw new InferenceInputException("This model has no chat template; use text completion.");
+        var rendered = chat.Render(messages, addGenerationPrompt: true);
+        return tokenizer.Encode(rendered, options: new EncodeOptions { AddSpecialTokens = false }).Ids;
     }
 
     /// <summary>The prompt ids of a plain completion prompt (with the tokenizer's own special tokens).</summary>
@@ -202,7 +209,8 @@ public sealed class DecoderTextGenerator : IChatClient, ITextCompletionClient, I
         _turn.Dispose();
     }
 
-    private static async Task<GenerationResponse> CollectAsync(IAsyncEnumerable<GenerationUpdate> updates)
+    /// <summary>Collects a streamed generation into one response (text, finish reason, usage).</summary>
+    public static async Task<GenerationResponse> CollectAsync(IAsyncEnumerable<GenerationUpdate> updates)
     {
         var text = new StringBuilder();
         FinishReason finish = FinishReason.Length;

@@ -181,21 +181,21 @@ public sealed class DeployedGenerator : IChatClient, ITextCompletionClient
 
     /// <inheritdoc />
     public Task<GenerationResponse> GetResponseAsync(IReadOnlyList<ChatMessage> messages, GenerationOptions? options = null, CancellationToken cancellationToken = default) =>
-        _deployment.RunAsync((worker, token) => new ValueTask<GenerationResponse>(worker.GetResponseAsync(messages, options, token)), PromptTokens(messages), cancellationToken);
+        DecoderTextGenerator.CollectAsync(Generate(DecoderTextGenerator.EncodeChat(_template, _tokenizer, messages), options, cancellationToken));
 
     /// <inheritdoc />
     public IAsyncEnumerable<GenerationUpdate> GetStreamingResponseAsync(IReadOnlyList<ChatMessage> messages, GenerationOptions? options = null, CancellationToken cancellationToken = default) =>
-        _deployment.StreamAsync((worker, token) => worker.GetStreamingResponseAsync(messages, options, token), PromptTokens(messages), cancellationToken);
+        Generate(DecoderTextGenerator.EncodeChat(_template, _tokenizer, messages), options, cancellationToken);
 
     /// <inheritdoc />
     public Task<GenerationResponse> CompleteAsync(string prompt, GenerationOptions? options = null, CancellationToken cancellationToken = default) =>
-        _deployment.RunAsync((worker, token) => new ValueTask<GenerationResponse>(worker.CompleteAsync(prompt, options, token)), _tokenizer.Encode(prompt).Length, cancellationToken);
+        DecoderTextGenerator.CollectAsync(Generate(_tokenizer.Encode(prompt).Ids, options, cancellationToken));
 
     /// <inheritdoc />
     public IAsyncEnumerable<GenerationUpdate> CompleteStreamingAsync(string prompt, GenerationOptions? options = null, CancellationToken cancellationToken = default) =>
-        _deployment.StreamAsync((worker, token) => worker.CompleteStreamingAsync(prompt, options, token), _tokenizer.Encode(prompt).Length, cancellationToken);
+        Generate(_tokenizer.Encode(prompt).Ids, options, cancellationToken);
 
-    // The queue's token accounting only needs the prompt's size; the template is rendered again by the worker.
-    private int PromptTokens(IReadOnlyList<ChatMessage> messages) =>
-        _template is null ? messages.Sum(m => _tokenizer.Encode(m.Text).Length) : _tokenizer.Encode(_template.Render(messages, addGenerationPrompt: true)).Length;
+    // The prompt is encoded once, here: its size admits it to the queue and the worker generates from the same ids.
+    private IAsyncEnumerable<GenerationUpdate> Generate(int[] promptIds, GenerationOptions? options, CancellationToken cancellationToken) =>
+        _deployment.StreamAsync((worker, token) => worker.GenerateAsync(promptIds, options, token), promptIds.Length, cancellationToken);
 }

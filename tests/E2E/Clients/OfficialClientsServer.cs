@@ -3,8 +3,6 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using WebConsole.E2E.Infrastructure;
-using WebConsole.TestModels;
-using WebConsole.TestModels.Decoder;
 using WebConsole.Tests.Shared.Node;
 
 namespace WebConsole.E2E.Clients;
@@ -55,20 +53,8 @@ public sealed class OfficialClientsServer : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        var bert = await TestModelStore.GetAsync(TestModelKind.BertMeanPooling);
-        var splade = await TestModelStore.GetAsync(TestModelKind.Splade);
-        var crossEncoder = await TestModelStore.GetAsync(TestModelKind.CrossEncoder);
-        var llama = await DecoderTestModels.GetAsync(DecoderVariant.Llama3);
-        using (var config = JsonDocument.Parse(await File.ReadAllTextAsync(Path.Combine(bert, "config.json"))))
-        {
-            EmbeddingDimensions = config.RootElement.GetProperty("hidden_size").GetInt32();
-        }
-
         var settings = ServerFixture.Settings.ToDictionary();
-        settings[$"Inference:Models:{EmbeddingModel}:Path"] = bert;
-        settings[$"Inference:Models:{SparseModel}:Path"] = splade;
-        settings[$"Inference:Models:{RerankModel}:Path"] = crossEncoder;
-        settings[$"Inference:Models:{ChatModel}:Path"] = llama;
+        EmbeddingDimensions = await GeneratedModels.RegisterAsync(settings, EmbeddingModel, SparseModel, RerankModel, ChatModel);
         _server = await WebConsoleServer.StartAsync(settings);
 
         // The Elasticsearch client first: it creates, changes and deletes its own endpoints.

@@ -4,8 +4,6 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using WebConsole.E2E.Infrastructure;
-using WebConsole.TestModels;
-using WebConsole.TestModels.Decoder;
 
 namespace WebConsole.E2E.Inference;
 
@@ -39,20 +37,8 @@ public sealed class InferenceApiServer : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        var bert = await TestModelStore.GetAsync(TestModelKind.BertMeanPooling);
-        var splade = await TestModelStore.GetAsync(TestModelKind.Splade);
-        var crossEncoder = await TestModelStore.GetAsync(TestModelKind.CrossEncoder);
-        var llama = await DecoderTestModels.GetAsync(DecoderVariant.Llama3);
-        using (var config = JsonDocument.Parse(await File.ReadAllTextAsync(Path.Combine(bert, "config.json"))))
-        {
-            EmbeddingDimensions = config.RootElement.GetProperty("hidden_size").GetInt32();
-        }
-
         var settings = ServerFixture.Settings.ToDictionary();
-        settings["Inference:Models:api-bert:Path"] = bert;
-        settings["Inference:Models:api-splade:Path"] = splade;
-        settings["Inference:Models:api-cross-encoder:Path"] = crossEncoder;
-        settings["Inference:Models:api-llama3:Path"] = llama;
+        EmbeddingDimensions = await GeneratedModels.RegisterAsync(settings, "api-bert", "api-splade", "api-cross-encoder", "api-llama3");
         settings["Inference:Api:MaxInputs"] = MaxInputs.ToString(System.Globalization.CultureInfo.InvariantCulture);
         settings["Inference:Api:MaxInputBytes"] = MaxInputBytes.ToString(System.Globalization.CultureInfo.InvariantCulture);
         _server = await WebConsoleServer.StartAsync(settings);
