@@ -27,6 +27,8 @@ public static class DependencyInjection
             .BindConfiguration(InferenceOptions.SectionName)
             .ValidateDataAnnotations()
             .ValidateOnStart();
+        // Batch and queue limits of every deployment (TEI's max-batch-tokens and max-concurrent-requests counterparts).
+        builder.Services.AddOptions<BatchingOptions>().BindConfiguration(BatchingOptions.SectionName);
         builder.Services.TryAddSingleton<IInferenceRuntimeProbe, OnnxRuntimeProbe>();
         builder.Services.TryAddSingleton<ModelRegistry>();
         builder.Services.TryAddSingleton<OnnxSessionFactory>();

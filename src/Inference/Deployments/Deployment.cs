@@ -191,7 +191,8 @@ public abstract class Deployment : IAsyncDisposable
                 && (_queue.Count + request.Units.Length > batching.MaxQueuedItems || _queuedTokens + tokens > batching.MaxQueuedTokens))
             {
                 throw new InferenceOverloadedException(
-                    $"Deployment '{DeploymentId}' is overloaded: {_queue.Count} inputs ({_queuedTokens} tokens) are waiting; retry later.");
+                    $"Deployment '{DeploymentId}' is overloaded: its queue is full ({_queue.Count} inputs and {_queuedTokens} tokens waiting; "
+                    + $"limits {batching.MaxQueuedItems} inputs, {batching.MaxQueuedTokens} tokens); retry later.");
             }
 
             var now = Time.GetUtcNow();

@@ -90,6 +90,9 @@ public sealed record AllocationSettings
 /// <summary>Limits of the dynamic batcher and of the queue in front of it.</summary>
 public sealed record BatchingOptions
 {
+    /// <summary>The configuration section that sets these limits for every deployment.</summary>
+    public const string SectionName = "Inference:Batching";
+
     /// <summary>
     /// Most tokens one batch may hold, counted as the padded tensor holds them: the longest item's tokens times the batch size
     /// (TEI's <c>max_batch_tokens</c> for padded models). An item longer than this still runs, alone.

@@ -1,5 +1,6 @@
 using System.Numerics;
 using System.Text.Json.Nodes;
+using Microsoft.Extensions.Options;
 using WebConsole.Domain.Endpoints;
 using WebConsole.Inference.Deployments;
 using WebConsole.Inference.Hosting;
@@ -80,7 +81,7 @@ public sealed record AdaptiveAllocations(bool Enabled, int? MinNumberOfAllocatio
 /// of their own (the deployment id is prefixed with the organization), except reserved endpoints, whose identical
 /// settings everywhere let all organizations share one deployment per model. Thread-safe.
 /// </summary>
-public sealed class ElasticsearchInferenceService(EmbeddedInferenceHost host, ModelRegistry models) : IInferenceService
+public sealed class ElasticsearchInferenceService(EmbeddedInferenceHost host, ModelRegistry models, IOptions<BatchingOptions> batching) : IInferenceService
 {
     /// <summary>The service name.</summary>
     public const string ServiceName = "elasticsearch";
@@ -272,6 +273,7 @@ public sealed class ElasticsearchInferenceService(EmbeddedInferenceHost host, Mo
             ModelId = typed.CanonicalModelId,
             ThreadsPerAllocation = typed.NumThreads,
             Allocations = typed.Allocations,
+            Batching = batching.Value,
         };
         return typed.TaskType switch
         {
