@@ -3,6 +3,7 @@ using System.Text;
 using Microsoft.ML.OnnxRuntime;
 using WebConsole.Inference.Abstractions;
 using WebConsole.Inference.Generation.Templates;
+using WebConsole.Inference.Models;
 using WebConsole.Inference.Tokenization;
 
 namespace WebConsole.Inference.Generation;
@@ -50,8 +51,8 @@ public sealed class DecoderTextGenerator : IChatClient, ITextCompletionClient, I
         var config = DecoderModelConfig.FromFolder(modelFolder);
         var tokenizer = TokenizerLoader.FromFolder(modelFolder);
         var template = ChatTemplate.FromFolder(modelFolder);
-        var modelPath = new[] { Path.Combine(modelFolder, "onnx", "model.onnx"), Path.Combine(modelFolder, "model.onnx") }.FirstOrDefault(File.Exists)
-            ?? throw new FileNotFoundException($"No onnx/model.onnx or model.onnx in {modelFolder}.");
+        // The export layout (onnx/model.onnx or model.onnx) is ModelFolder's to know.
+        var modelPath = ModelFolder.Open(Path.GetFileName(Path.TrimEndingDirectorySeparator(modelFolder)), modelFolder).OnnxPath;
         return new DecoderTextGenerator(DecoderSession.Open(modelPath, config, options, useKvCache), tokenizer, config, template, defaultMaxTokens);
     }
 
