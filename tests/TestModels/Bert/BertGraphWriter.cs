@@ -1,4 +1,4 @@
-using WebConsole.TestModels.Onnx;
+using WebConsole.Inference.Onnx;
 
 namespace WebConsole.TestModels.Bert;
 

@@ -1,6 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using WebConsole.TestModels.Onnx;
+using WebConsole.Inference.Onnx;
 
 namespace WebConsole.TestModels.Decoder;
 

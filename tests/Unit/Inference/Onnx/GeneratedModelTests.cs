@@ -1,6 +1,6 @@
 using Microsoft.ML.OnnxRuntime;
 using Microsoft.ML.OnnxRuntime.Tensors;
-using WebConsole.TestModels.Onnx;
+using WebConsole.Inference.Onnx;
 
 namespace WebConsole.Unit.Inference.Onnx;
 

@@ -1,6 +1,6 @@
 using Microsoft.ML.OnnxRuntime;
 using WebConsole.Inference.Runtime;
-using WebConsole.TestModels.Onnx;
+using WebConsole.Inference.Onnx;
 
 namespace WebConsole.Unit.Inference.Runtime;
 

@@ -1,7 +1,7 @@
 using System.Text;
 using Google.Protobuf;
 
-namespace WebConsole.TestModels.Onnx;
+namespace WebConsole.Inference.Onnx;
 
 /// <summary>A node attribute (AttributeProto), e.g. <c>OnnxAttribute.Int("axis", -1)</c>.</summary>
 public sealed class OnnxAttribute
@@ -20,14 +20,18 @@ public sealed class OnnxAttribute
         _writeValue = writeValue;
     }
 
+    /// <summary>The attribute name.</summary>
     public string Name { get; }
 
+    /// <summary>A float attribute.</summary>
     public static OnnxAttribute Float(string name, float value) =>
         new(name, TypeFloat, a => OnnxModelBuilder.WriteFloat(a, FloatField, value));
 
+    /// <summary>An int attribute.</summary>
     public static OnnxAttribute Int(string name, long value) =>
         new(name, TypeInt, a => OnnxModelBuilder.WriteInt64(a, IntField, value));
 
+    /// <summary>A string attribute.</summary>
     public static OnnxAttribute String(string name, string value) =>
         new(name, TypeString, a =>
         {
@@ -35,9 +39,11 @@ public sealed class OnnxAttribute
             a.WriteBytes(ByteString.CopyFrom(value, Encoding.UTF8));
         });
 
+    /// <summary>A tensor attribute.</summary>
     public static OnnxAttribute Tensor(string name, OnnxTensor value) =>
         new(name, TypeTensor, a => OnnxModelBuilder.WriteMessage(a, TensorField, value.WriteTo));
 
+    /// <summary>A floats attribute.</summary>
     public static OnnxAttribute Floats(string name, params float[] values) =>
         new(name, TypeFloats, a =>
         {
@@ -47,6 +53,7 @@ public sealed class OnnxAttribute
             }
         });
 
+    /// <summary>An ints attribute.</summary>
     public static OnnxAttribute Ints(string name, params long[] values) =>
         new(name, TypeInts, a =>
         {
@@ -56,6 +63,7 @@ public sealed class OnnxAttribute
             }
         });
 
+    /// <summary>Writes the AttributeProto fields.</summary>
     public void WriteTo(CodedOutputStream attribute)
     {
         OnnxModelBuilder.WriteString(attribute, NameField, Name);

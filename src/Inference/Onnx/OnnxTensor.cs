@@ -1,7 +1,7 @@
 using System.Runtime.InteropServices;
 using Google.Protobuf;
 
-namespace WebConsole.TestModels.Onnx;
+namespace WebConsole.Inference.Onnx;
 
 /// <summary>A TensorProto: an initializer or a tensor attribute (e.g. of a Constant node).</summary>
 public sealed class OnnxTensor
@@ -23,10 +23,13 @@ public sealed class OnnxTensor
         _raw = raw;
     }
 
+    /// <summary>The initializer name.</summary>
     public string Name { get; }
 
+    /// <summary>The element type.</summary>
     public OnnxDataType DataType { get; }
 
+    /// <summary>The dimensions.</summary>
     public IReadOnlyList<long> Dims { get; }
 
     /// <summary>float32 values, written as packed float_data.</summary>
@@ -61,6 +64,7 @@ public sealed class OnnxTensor
             : throw new ArgumentException($"Tensor '{name}' of shape [{string.Join(", ", dims)}] needs {count} values, not {values.LongLength}.");
     }
 
+    /// <summary>Writes the TensorProto fields.</summary>
     public void WriteTo(CodedOutputStream tensor)
     {
         // dims is not declared packed in onnx.proto; write it the way the reference serializer does.

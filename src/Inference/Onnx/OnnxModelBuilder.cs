@@ -1,10 +1,10 @@
 using Google.Protobuf;
 
-namespace WebConsole.TestModels.Onnx;
+namespace WebConsole.Inference.Onnx;
 
 /// <summary>
-/// Writes ONNX models (ModelProto bytes) for tests, so the real runtime can run small graphs with the input and output
-/// signatures of real exports. Hand-written against onnx.proto's field numbers; only what tests need is covered.
+/// Writes ONNX models (ModelProto bytes): the starter pack and the tests build graphs with the input and output
+/// signatures of real exports. Hand-written against onnx.proto's field numbers; covers what those graphs need.
 /// </summary>
 /// <example>
 /// <code>
@@ -54,6 +54,7 @@ public sealed class OnnxModelBuilder
     private readonly List<OnnxTensor> _initializers = [];
     private readonly List<NodeSpec> _nodes = [];
 
+    /// <summary>Starts a model with a graph name, IR version and default-domain opset.</summary>
     public OnnxModelBuilder(string graphName = "test_graph", long irVersion = 8, long opset = 17)
     {
         _graphName = graphName;
@@ -248,23 +249,35 @@ public sealed class OnnxModelBuilder
 /// <summary>One dimension of a value's shape: a fixed size or a symbolic name such as "batch" or "sequence".</summary>
 public readonly record struct OnnxDim(long Value, string? Symbol)
 {
+    /// <summary>A fixed dimension.</summary>
     public static implicit operator OnnxDim(long value) => new(value, null);
 
+    /// <summary>A symbolic dimension.</summary>
     public static implicit operator OnnxDim(string symbol) => new(0, symbol);
 
+    /// <summary>The dimension as written.</summary>
     public override string ToString() => Symbol ?? Value.ToString(System.Globalization.CultureInfo.InvariantCulture);
 }
 
 /// <summary>TensorProto.DataType values.</summary>
 public enum OnnxDataType
 {
+    /// <summary>float32.</summary>
     Float = 1,
+    /// <summary>uint8.</summary>
     UInt8 = 2,
+    /// <summary>int8.</summary>
     Int8 = 3,
+    /// <summary>int32.</summary>
     Int32 = 6,
+    /// <summary>int64.</summary>
     Int64 = 7,
+    /// <summary>string.</summary>
     String = 8,
+    /// <summary>bool.</summary>
     Bool = 9,
+    /// <summary>float16.</summary>
     Float16 = 10,
+    /// <summary>float64.</summary>
     Double = 11,
 }
