@@ -38,7 +38,7 @@ public sealed record GenerationOptions
     /// <summary>Most tokens to generate; null uses the host's default.</summary>
     public int? MaxOutputTokens { get; init; }
 
-    /// <summary>0 (or null) is greedy decoding.</summary>
+    /// <summary>0 is greedy decoding; null takes the model's generation_config.json defaults (greedy when it does not sample).</summary>
     public float? Temperature { get; init; }
 
     /// <summary>Nucleus sampling mass, 0..1.</summary>

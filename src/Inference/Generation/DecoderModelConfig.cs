@@ -13,13 +13,17 @@ namespace WebConsole.Inference.Generation;
 /// <param name="KeyValueHeads">Key/value heads per layer (grouped-query attention), if declared.</param>
 /// <param name="HeadDim">Size of one head, if declared or derivable (hidden_size / num_attention_heads).</param>
 /// <param name="MaxPositions">max_position_embeddings, if declared: prompt plus output may not exceed it.</param>
+/// <param name="DefaultTemperature">generation_config's temperature when it samples (<c>do_sample</c>): used when a request names none, as vLLM does.</param>
+/// <param name="DefaultTopP">generation_config's top_p when it samples.</param>
 public sealed record DecoderModelConfig(
     string? ModelType,
     IReadOnlySet<int> EosTokenIds,
     int? BosTokenId,
     int? KeyValueHeads,
     int? HeadDim,
-    int? MaxPositions)
+    int? MaxPositions,
+    float? DefaultTemperature = null,
+    float? DefaultTopP = null)
 {
     /// <summary>Reads the two files of <paramref name="modelFolder"/>; missing files or fields give nulls and empty sets.</summary>
     public static DecoderModelConfig FromFolder(string modelFolder)
@@ -36,14 +40,21 @@ public sealed record DecoderModelConfig(
         var heads = Int(config, "num_attention_heads");
         var hidden = Int(config, "hidden_size");
         var headDim = Int(config, "head_dim") ?? (heads > 0 && hidden is { } h ? h / heads : null);
+        var samples = generation is { ValueKind: JsonValueKind.Object } g && g.TryGetProperty("do_sample", out var doSample) && doSample.ValueKind == JsonValueKind.True;
         return new DecoderModelConfig(
             config is { } c && c.TryGetProperty("model_type", out var type) && type.ValueKind == JsonValueKind.String ? type.GetString() : null,
             eos,
             Int(generation, "bos_token_id") ?? Int(config, "bos_token_id"),
             Int(config, "num_key_value_heads") ?? heads,
             headDim,
-            Int(config, "max_position_embeddings"));
+            Int(config, "max_position_embeddings"),
+            samples ? Float(generation, "temperature") : null,
+            samples ? Float(generation, "top_p") : null);
     }
+
+    private static float? Float(JsonElement? element, string name) =>
+        element is { ValueKind: JsonValueKind.Object } e && e.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.Number
+            ? (float)value.GetDouble() : null;
 
     private static JsonElement? ReadJson(string path)
     {

@@ -137,7 +137,10 @@ public sealed class DecoderTextGenerator : IChatClient, ITextCompletionClient, I
         TokenSampler sampler;
         try
         {
-            sampler = new TokenSampler(options.Temperature, options.TopP, options.Seed);
+            // A request without a temperature gets the model's own sampling defaults (generation_config.json), as vLLM does.
+            sampler = options.Temperature is null
+                ? new TokenSampler(_config.DefaultTemperature, options.TopP ?? _config.DefaultTopP, options.Seed)
+                : new TokenSampler(options.Temperature, options.TopP, options.Seed);
         }
         catch (ArgumentOutOfRangeException e)
         {

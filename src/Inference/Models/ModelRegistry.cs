@@ -11,6 +11,12 @@ namespace WebConsole.Inference.Models;
 /// </summary>
 public sealed class ModelRegistry
 {
+    /// <summary>
+    /// The store's working folder (<c>&lt;store&gt;/.staging</c>), where models are assembled before they move into the
+    /// store; it holds no model and no id can name it.
+    /// </summary>
+    public const string StagingFolderName = ".staging";
+
     private readonly ModelRegistryOptions _options;
     private readonly ConcurrentDictionary<string, ModelFolder> _folders = new(StringComparer.OrdinalIgnoreCase);
 
@@ -45,6 +51,13 @@ public sealed class ModelRegistry
 
         folder = _folders.GetOrAdd(modelId, ModelFolder.Open(modelId, found.Path, found.Registration));
         return true;
+    }
+
+    /// <summary>Drops the cached folder of <paramref name="modelId"/>, so a model deleted or replaced in the store is read again.</summary>
+    public void Forget(string modelId)
+    {
+        ArgumentNullException.ThrowIfNull(modelId);
+        _folders.TryRemove(modelId, out _);
     }
 
     /// <summary>The ids of every registered model and every model folder in the store, sorted.</summary>
@@ -87,6 +100,11 @@ public sealed class ModelRegistry
         {
             foreach (var child in Directory.EnumerateDirectories(folder))
             {
+                if (depth == 0 && Path.GetFileName(child) == StagingFolderName)
+                {
+                    continue;
+                }
+
                 AddStoreIds(store, child, depth + 1, ids);
             }
         }
@@ -99,7 +117,7 @@ public sealed class ModelRegistry
             return (registration.Path, registration);
         }
 
-        if (_options.ModelStorePath is { Length: > 0 } store && IsValidId(modelId))
+        if (_options.ModelStorePath is { Length: > 0 } store && IsValidId(modelId) && modelId.Split('/')[0] != StagingFolderName)
         {
             var folder = Path.Combine([store, .. modelId.Split('/')]);
             if (Directory.Exists(folder))

@@ -7,8 +7,8 @@ namespace WebConsole.Inference.Onnx;
 public sealed class OnnxAttribute
 {
     // onnx.proto AttributeProto field numbers and AttributeType values.
-    private const int NameField = 1, FloatField = 2, IntField = 3, StringField = 4, TensorField = 5, FloatsField = 7, IntsField = 8, TypeField = 20;
-    private const int TypeFloat = 1, TypeInt = 2, TypeString = 3, TypeTensor = 4, TypeFloats = 6, TypeInts = 7;
+    private const int NameField = 1, FloatField = 2, IntField = 3, StringField = 4, TensorField = 5, GraphField = 6, FloatsField = 7, IntsField = 8, TypeField = 20;
+    private const int TypeFloat = 1, TypeInt = 2, TypeString = 3, TypeTensor = 4, TypeGraph = 5, TypeFloats = 6, TypeInts = 7;
 
     private readonly Action<CodedOutputStream> _writeValue;
     private readonly int _type;
@@ -42,6 +42,13 @@ public sealed class OnnxAttribute
     /// <summary>A tensor attribute.</summary>
     public static OnnxAttribute Tensor(string name, OnnxTensor value) =>
         new(name, TypeTensor, a => OnnxModelBuilder.WriteMessage(a, TensorField, value.WriteTo));
+
+    /// <summary>A graph attribute: the body of a control-flow node such as Scan or Loop (outer-scope values are visible in it).</summary>
+    public static OnnxAttribute Graph(string name, OnnxModelBuilder body)
+    {
+        ArgumentNullException.ThrowIfNull(body);
+        return new(name, TypeGraph, a => OnnxModelBuilder.WriteMessage(a, GraphField, body.WriteGraph));
+    }
 
     /// <summary>A floats attribute.</summary>
     public static OnnxAttribute Floats(string name, params float[] values) =>

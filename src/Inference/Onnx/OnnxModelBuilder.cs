@@ -109,7 +109,7 @@ public sealed class OnnxModelBuilder
         return Message(model =>
         {
             WriteInt64(model, ModelField.IrVersion, _irVersion);
-            WriteString(model, ModelField.ProducerName, "WebConsole.TestModels");
+            WriteString(model, ModelField.ProducerName, "WebConsole");
             WriteMessage(model, ModelField.Graph, WriteGraph);
             foreach (var (domain, version) in _opsets)
             {
@@ -122,7 +122,7 @@ public sealed class OnnxModelBuilder
         });
     }
 
-    private void WriteGraph(CodedOutputStream graph)
+    internal void WriteGraph(CodedOutputStream graph)
     {
         foreach (var node in _nodes)
         {

@@ -7,6 +7,8 @@ namespace WebConsole.Inference.Pipelines;
 /// sparse_embedding (SPLADE): masked-LM logits [batch, sequence, vocabulary] → log(1 + ReLU(logit)) → max over the
 /// masked-in tokens (special-token positions included, as SPLADE does) → the vocabulary tokens with positive weight,
 /// largest first, special tokens ([CLS], [SEP], [PAD], ...) left out, at most <see cref="MaxTokens"/>.
+/// A graph whose <c>logits</c> are already pooled over the tokens ([batch, vocabulary], masking done in the graph) is
+/// read as the maxima directly.
 /// Batching as in <see cref="TextEmbeddingPipeline"/>. Thread-safe.
 /// </summary>
 public sealed class SparseEmbeddingPipeline : ISparseEmbeddingGenerator, IDisposable
@@ -89,12 +91,13 @@ public sealed class SparseEmbeddingPipeline : ISparseEmbeddingGenerator, IDispos
 
     private SparseEmbedding[] Expand(IReadOnlyList<TokenizedText> batch, ReadOnlySpan<float> logits, ReadOnlySpan<long> shape)
     {
-        if (shape.Length != 3)
+        if (shape.Length is not (2 or 3))
         {
-            throw new ModelUnavailableException(_session.ModelId, $"Model '{_session.ModelId}': {_output} has rank {shape.Length}, not [batch, sequence, vocabulary].");
+            throw new ModelUnavailableException(_session.ModelId, $"Model '{_session.ModelId}': {_output} has rank {shape.Length}, not [batch, sequence, vocabulary] or [batch, vocabulary].");
         }
 
-        int length = (int)shape[1], vocabulary = (int)shape[2];
+        var pooled = shape.Length == 2;
+        int length = pooled ? 1 : (int)shape[1], vocabulary = (int)shape[^1];
         var best = new float[vocabulary];
         var results = new SparseEmbedding[batch.Count];
         for (var row = 0; row < batch.Count; row++)
@@ -102,9 +105,9 @@ public sealed class SparseEmbeddingPipeline : ISparseEmbeddingGenerator, IDispos
             // log(1 + ReLU(x)) rises with x, so the maximum over tokens is taken on the logits and transformed once.
             Array.Fill(best, 0f);
             var mask = batch[row].AttentionMask;
-            for (var position = 0; position < mask.Length; position++)
+            for (var position = 0; position < (pooled ? 1 : mask.Length); position++)
             {
-                if (mask[position] == 0)
+                if (!pooled && mask[position] == 0)
                 {
                     continue;
                 }

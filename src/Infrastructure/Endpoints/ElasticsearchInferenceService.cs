@@ -5,6 +5,7 @@ using WebConsole.Domain.Endpoints;
 using WebConsole.Inference.Deployments;
 using WebConsole.Inference.Hosting;
 using WebConsole.Inference.Models;
+using WebConsole.Infrastructure.Models;
 
 namespace WebConsole.Infrastructure.Endpoints;
 
@@ -81,7 +82,8 @@ public sealed record AdaptiveAllocations(bool Enabled, int? MinNumberOfAllocatio
 /// of their own (the deployment id is prefixed with the organization), except reserved endpoints, whose identical
 /// settings everywhere let all organizations share one deployment per model. Thread-safe.
 /// </summary>
-public sealed class ElasticsearchInferenceService(EmbeddedInferenceHost host, ModelRegistry models, IOptions<BatchingOptions> batching) : IInferenceService
+public sealed class ElasticsearchInferenceService(
+    EmbeddedInferenceHost host, ModelRegistry models, BuiltInModels builtIns, ModelProvisioner provisioner, IOptions<BatchingOptions> batching) : IInferenceService
 {
     /// <summary>The service name.</summary>
     public const string ServiceName = "elasticsearch";
@@ -92,12 +94,6 @@ public sealed class ElasticsearchInferenceService(EmbeddedInferenceHost host, Mo
     private const string LinuxSuffix = "_linux-x86_64";
 
     private static readonly TaskType[] EncoderTasks = [TaskType.TextEmbedding, TaskType.SparseEmbedding, TaskType.Rerank];
-
-    /// <summary>The built-in model ids (available for reserved endpoints even before they are downloaded).</summary>
-    public static IReadOnlySet<string> BuiltInModels { get; } = new HashSet<string>(StringComparer.Ordinal)
-    {
-        ".elser_model_2", ".multilingual-e5-small", ".rerank-v1", ".starter-embedding", ".starter-sparse", ".starter-rerank",
-    };
 
     /// <inheritdoc />
     public string Name => ServiceName;
@@ -227,8 +223,16 @@ public sealed class ElasticsearchInferenceService(EmbeddedInferenceHost host, Mo
     {
         var typed = (ElasticsearchEndpointSettings)settings;
         var modelId = typed.CanonicalModelId;
-        if (BuiltInModels.Contains(modelId))
+        if (builtIns.Find(modelId) is { } builtIn)
         {
+            // Built-in models are downloaded or built on first use; only their task type can be checked now.
+            var fits = builtIn.TaskType == typed.TaskType
+                || (builtIn.TaskType is TaskType.ChatCompletion && typed.TaskType is TaskType.Completion);
+            if (!fits)
+            {
+                throw InferenceApiException.BadRequest($"Model [{typed.ModelId}] does not support task type [{typed.TaskType.ToWireName()}]");
+            }
+
             return;
         }
 
@@ -256,6 +260,10 @@ public sealed class ElasticsearchInferenceService(EmbeddedInferenceHost host, Mo
     }
 
     /// <inheritdoc />
+    public Task PrepareAsync(EndpointSettings settings, CancellationToken cancellationToken) =>
+        provisioner.EnsureAsync(((ElasticsearchEndpointSettings)settings).CanonicalModelId, cancellationToken);
+
+    /// <inheritdoc />
     public void OnUpdated(InferenceEndpoint endpoint, EndpointSettings settings)
     {
         var typed = (ElasticsearchEndpointSettings)settings;
@@ -275,15 +283,18 @@ public sealed class ElasticsearchInferenceService(EmbeddedInferenceHost host, Mo
             Allocations = typed.Allocations,
             Batching = batching.Value,
         };
-        return typed.TaskType switch
-        {
-            TaskType.TextEmbedding => new InferenceClient { TextEmbedding = host.GetTextEmbedding(deployment) },
-            TaskType.SparseEmbedding => new InferenceClient { SparseEmbedding = host.GetSparseEmbedding(deployment) },
-            TaskType.Rerank => new InferenceClient { Rerank = host.GetReranker(deployment) },
-            TaskType.Completion => new InferenceClient { Completion = host.GetGenerator(deployment) },
-            _ => new InferenceClient { ChatCompletion = host.GetGenerator(deployment) },
-        };
+        return CreateEmbeddedClient(host, typed.TaskType, deployment);
     }
+
+    /// <summary>The embedded host's client of a task type over a deployment.</summary>
+    internal static IInferenceClient CreateEmbeddedClient(EmbeddedInferenceHost host, TaskType taskType, DeploymentSettings deployment) => taskType switch
+    {
+        TaskType.TextEmbedding => new InferenceClient { TextEmbedding = host.GetTextEmbedding(deployment) },
+        TaskType.SparseEmbedding => new InferenceClient { SparseEmbedding = host.GetSparseEmbedding(deployment) },
+        TaskType.Rerank => new InferenceClient { Rerank = host.GetReranker(deployment) },
+        TaskType.Completion => new InferenceClient { Completion = host.GetGenerator(deployment) },
+        _ => new InferenceClient { ChatCompletion = host.GetGenerator(deployment) },
+    };
 
     /// <summary>
     /// The host's deployment id: reserved endpoints share one deployment per id across organizations; others are kept

@@ -32,6 +32,7 @@ public sealed class EndpointResolver(
             ?? throw new InferenceApiException(503, InferenceApiException.StatusExceptionType, $"Service [{endpoint.Service}] is not available on this installation");
         var serviceSettings = JsonNode.Parse(secrets.Merge(endpoint.ServiceSettings, endpoint.SecretSettings))!.AsObject();
         var settings = service.Parse(endpoint.TaskType, serviceSettings, EndpointJson.ParseObject(endpoint.TaskSettings));
+        await service.PrepareAsync(settings, cancellationToken);
         return new ResolvedEndpoint(endpoint, settings, service, service.CreateClient(endpoint, settings));
     }
 

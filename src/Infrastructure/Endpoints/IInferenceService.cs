@@ -41,6 +41,13 @@ public interface IInferenceService
     {
     }
 
+    /// <summary>
+    /// Readies what the endpoint runs on before a client is created: e.g. downloads or builds its model on first use.
+    /// Cancelling ends the wait (the request's timeout), not shared work such as a download, which goes on.
+    /// </summary>
+    /// <exception cref="Models.ModelNotReadyException">The wait ended before the model was ready (the contract's 408).</exception>
+    Task PrepareAsync(EndpointSettings settings, CancellationToken cancellationToken) => Task.CompletedTask;
+
     /// <summary>Applies changed settings of a stored endpoint to what runs (e.g. allocations of its deployment).</summary>
     void OnUpdated(InferenceEndpoint endpoint, EndpointSettings settings)
     {

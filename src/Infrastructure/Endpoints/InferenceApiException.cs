@@ -58,6 +58,7 @@ public sealed class InferenceApiException(int status, string type, string reason
         DomainValidationException validation => new(400, StatusExceptionType, validation.Message, validation),
         InferenceInputException input => new(400, StatusExceptionType, input.Message, input),
         InferenceOverloadedException overloaded => new(429, StatusExceptionType, overloaded.Message, overloaded),
+        Models.ModelNotReadyException notReady => new(408, StatusExceptionType, notReady.Message, notReady),
         ModelUnavailableException unavailable => new(503, StatusExceptionType, unavailable.Message, unavailable),
         _ => null,
     };

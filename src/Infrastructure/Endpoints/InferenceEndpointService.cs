@@ -32,7 +32,16 @@ public sealed class InferenceEndpointService(
     /// Creates an endpoint from a create body; <paramref name="pathTaskType"/> is the path's task type (null for the
     /// one-segment form). Returns the stored configuration without secrets.
     /// </summary>
-    public async Task<JsonObject> CreateAsync(CallerIdentity caller, string inferenceId, string? pathTaskType, JsonObject body, CancellationToken cancellationToken)
+    public async Task<JsonObject> CreateAsync(CallerIdentity caller, string inferenceId, string? pathTaskType, JsonObject body, CancellationToken cancellationToken) =>
+        (await CreateAsync(caller, inferenceId, pathTaskType, body, Timeout.InfiniteTimeSpan, cancellationToken)).Endpoint;
+
+    /// <summary>
+    /// Creates an endpoint and readies what it runs on (its model downloaded or built, as Elasticsearch deploys the model
+    /// of a new endpoint), waiting at most <paramref name="deployTimeout"/>. A failed download or build creates nothing;
+    /// one that outlasts the wait creates the endpoint and says in <see cref="EndpointCreation.Pending"/> that it goes on.
+    /// </summary>
+    public async Task<EndpointCreation> CreateAsync(
+        CallerIdentity caller, string inferenceId, string? pathTaskType, JsonObject body, TimeSpan deployTimeout, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(caller);
         ArgumentNullException.ThrowIfNull(body);
@@ -68,7 +77,7 @@ public sealed class InferenceEndpointService(
         var chunking = ParseChunking(taskType, chunkingJson);
 
         if (models.ListIds().Contains(inferenceId, StringComparer.OrdinalIgnoreCase)
-            || ElasticsearchInferenceService.BuiltInModels.Contains(ElasticsearchInferenceService.Canonical(inferenceId)))
+            || Models.BuiltInModels.Ids.Contains(ElasticsearchInferenceService.Canonical(inferenceId)))
         {
             throw InferenceApiException.BadRequest(
                 $"Inference endpoint IDs must be unique. Requested inference endpoint ID [{inferenceId}] matches existing trained model ID(s) but must not.");
@@ -81,6 +90,20 @@ public sealed class InferenceEndpointService(
         }
 
         service.ValidateNew(settings);
+        string? pending = null;
+        using (var wait = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
+        {
+            wait.CancelAfter(deployTimeout);
+            try
+            {
+                await service.PrepareAsync(settings, wait.Token);
+            }
+            catch (Models.ModelNotReadyException notReady) when (!cancellationToken.IsCancellationRequested)
+            {
+                pending = notReady.Message;
+            }
+        }
+
         var split = secrets.Split(settings.ToServiceSettings().ToJsonString(), [.. service.SecretFields]);
         var endpoint = InferenceEndpoint.Create(
             Guid.NewGuid(), caller.OrganizationId, id, taskType, service.Name, split.ServiceSettings, split.SecretSettings,
@@ -97,7 +120,7 @@ public sealed class InferenceEndpointService(
             throw new InferenceApiException(400, "resource_already_exists_exception", $"Inference endpoint [{inferenceId}] already exists", ex);
         }
 
-        return EndpointJson.ToJson(endpoint);
+        return new EndpointCreation(EndpointJson.ToJson(endpoint), pending);
     }
 
     /// <summary>
@@ -353,3 +376,8 @@ public sealed class InferenceEndpointService(
 
     private static string Describe(JsonNode node) => JsonSettings.Describe(node);
 }
+
+/// <summary>A created endpoint.</summary>
+/// <param name="Endpoint">Its stored configuration, without secrets.</param>
+/// <param name="Pending">When its model is still downloading, building or starting: what is going on; else null.</param>
+public sealed record EndpointCreation(JsonObject Endpoint, string? Pending);

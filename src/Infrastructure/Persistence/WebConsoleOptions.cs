@@ -22,6 +22,21 @@ public sealed class WebConsoleOptions : IValidatableObject
     public string ResolveDataDirectory(string contentRootPath) =>
         Path.GetFullPath(Path.IsPathRooted(DataDirectory) ? DataDirectory : Path.Combine(contentRootPath, DataDirectory));
 
+    /// <summary>
+    /// Where downloads shared by every installation on this machine are cached (npm packages the starter pack is built
+    /// from, the built starter models); outside the data directory, so a fresh clone or a test server does not fetch or
+    /// build again. Default, as the build's: <c>$WEBCONSOLE_CACHE/v1</c>, else <c>$XDG_CACHE_HOME/webconsole/v1</c>, else
+    /// <c>~/.cache/webconsole/v1</c>.
+    /// </summary>
+    public string? CacheDirectory { get; set; }
+
+    /// <summary>The cache directory as an absolute path.</summary>
+    public string ResolveCacheDirectory() =>
+        Path.GetFullPath(CacheDirectory is { Length: > 0 } configured ? configured
+            : Environment.GetEnvironmentVariable("WEBCONSOLE_CACHE") is { Length: > 0 } root ? Path.Combine(root, "v1")
+            : Environment.GetEnvironmentVariable("XDG_CACHE_HOME") is { Length: > 0 } xdg ? Path.Combine(xdg, "webconsole", "v1")
+            : Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".cache", "webconsole", "v1"));
+
     /// <summary>Settings applied on the first start of an installation.</summary>
     public BootstrapSettings Bootstrap { get; set; } = new();
 

@@ -33,6 +33,7 @@ public static class ManagementApi
         services.Replace(ServiceDescriptor.Singleton<IAuditContextAccessor, HttpAuditContextAccessor>());
         services.AddWebConsoleSecrets();
         services.TryAddScoped<TenancyManagement>();
+        services.TryAddScoped<ModelManagement>();
         return services;
     }
 
@@ -57,6 +58,8 @@ public static class ManagementApi
         api.MapDelete("/teams/{id:guid}/members/{member}", RemoveMember).RequireAuthorization(Policies.ManageInference);
 
         api.MapGet("/audit", QueryAudit).RequireAuthorization(Policies.OrganizationAdmin);
+
+        api.MapModelsApi();
         return app;
     }
 
@@ -145,12 +148,12 @@ public static class ManagementApi
     }
 
     // Every route requires an authenticated caller, so a missing identity is a defect, not a client error.
-    private static CallerIdentity Caller(HttpContext context) =>
+    internal static CallerIdentity Caller(HttpContext context) =>
         context.User.GetCaller() ?? throw new InvalidOperationException("The management API was reached without a caller identity.");
 
     // Bodies are read here rather than bound by the framework, whose failures answer an empty 400: a malformed or missing
     // body becomes a ProblemDetails 400 like every other validation error.
-    private static async Task<T> ReadBodyAsync<T>(HttpContext context)
+    internal static async Task<T> ReadBodyAsync<T>(HttpContext context)
         where T : class
     {
         if (!context.Request.HasJsonContentType())

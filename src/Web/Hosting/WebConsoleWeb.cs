@@ -9,6 +9,7 @@ using WebConsole.Inference.Runtime;
 using WebConsole.Infrastructure;
 using WebConsole.Infrastructure.Audit;
 using WebConsole.Infrastructure.Endpoints;
+using WebConsole.Infrastructure.Models;
 using WebConsole.Infrastructure.Persistence;
 using WebConsole.Infrastructure.PostgreSql;
 using WebConsole.Infrastructure.Sqlite;
@@ -68,6 +69,10 @@ internal static class WebConsoleWeb
 
         // Issue 5 (E): inference services, endpoint CRUD, reserved endpoints, references that block deletion.
         builder.Services.AddInferenceEndpoints();
+
+        // Issue 6: the model store (hub downloads with progress, user imports, the offline starter pack) and the `elastic`
+        // service that serves the demo chat model behind .chat-elastic.
+        builder.Services.AddModelStore();
 
         // Issue 5 (K): an OpenAPI document of the /api routes and the wire surfaces (/_inference, /_ml, /_security, /v1),
         // served at /openapi/v1.json so API clients and code generators can find them without reading the source.

@@ -40,7 +40,7 @@ public sealed class StartupTests
         {
             (await client.GetAsync(new Uri("/", UriKind.Relative))).EnsureSuccessStatusCode();
             var health = await client.GetStringAsync(new Uri("healthz", UriKind.Relative));
-            Assert.Contains("23 catalog models", health, StringComparison.Ordinal);
+            Assert.Contains("27 catalog models", health, StringComparison.Ordinal);
         }
 
         Assert.Equal(keyFiles.Order(), Directory.GetFiles(keys, "key-*.xml").Order());

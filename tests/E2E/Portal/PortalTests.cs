@@ -55,7 +55,7 @@ public sealed partial class PortalTests(ServerFixture server, BrowserFixture bro
     [Theory]
     [InlineData("Endpoints", "endpoints", "planned")]
     [InlineData("Playground", "playground", "planned")]
-    [InlineData("Models", "models", "planned")]
+    [InlineData("Models", "models", "models-grid")]
     [InlineData("Usage", "usage", "planned")]
     [InlineData("Teams & keys", "teams", "teams-grid")]
     [InlineData("Settings", "settings", "planned")]

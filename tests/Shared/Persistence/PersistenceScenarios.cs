@@ -125,7 +125,7 @@ internal static class PersistenceScenarios
 
         await using (var check = newContext())
         {
-            Assert.Equal(23, await check.CatalogModels.CountAsync());
+            Assert.Equal(27, await check.CatalogModels.CountAsync());
             var policies = await check.RateLimitPolicies.ToListAsync();
             Assert.Equal(7, policies.Count);
             Assert.All(policies, p => Assert.Equal(RateLimitScope.Global, p.Scope));

@@ -82,7 +82,7 @@ public sealed class SqlitePersistenceTests : IAsyncLifetime
         await using (var again = NewContext())
         {
             await DatabaseInitializer.InitializeAsync(again);
-            Assert.Equal(23, await again.CatalogModels.CountAsync());
+            Assert.Equal(27, await again.CatalogModels.CountAsync());
             Assert.Equal(7, await again.RateLimitPolicies.CountAsync());
         }
     }

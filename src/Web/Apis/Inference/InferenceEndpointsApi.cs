@@ -4,6 +4,8 @@ using WebConsole.Domain.Endpoints;
 using WebConsole.Inference.Deployments;
 using WebConsole.Inference.Hosting;
 using WebConsole.Inference.Models;
+using WebConsole.Inference.ModelStore;
+using WebConsole.Infrastructure.Models;
 using WebConsole.Infrastructure.Endpoints;
 using WebConsole.Infrastructure.Identity;
 using WebConsole.Web.Security;
@@ -48,9 +50,10 @@ internal static class InferenceEndpointsApi
             .RequireAuthorization(Policies.MonitorInference);
 
         var ml = endpoints.MapGroup("/_ml/trained_models").AddEndpointFilter(InferenceErrors.FilterAsync).ExcludeFromDescription();
-        ml.MapGet("/_stats", (HttpContext http, EmbeddedInferenceHost host, ModelRegistry models) => Stats(http, host, models, null))
+        ml.MapGet("/_stats", (HttpContext http, EmbeddedInferenceHost host, ModelRegistry models, ModelStore store) => Stats(http, host, models, store, null))
             .RequireAuthorization(Policies.MonitorInference);
-        ml.MapGet("/{model_id}/_stats", (HttpContext http, EmbeddedInferenceHost host, ModelRegistry models, string model_id) => Stats(http, host, models, model_id))
+        ml.MapGet("/{model_id}/_stats", (HttpContext http, EmbeddedInferenceHost host, ModelRegistry models, ModelStore store, string model_id) =>
+                Stats(http, host, models, store, model_id))
             .RequireAuthorization(Policies.MonitorInference);
         return endpoints;
     }
@@ -62,7 +65,16 @@ internal static class InferenceEndpointsApi
     {
         var caller = Caller(http);
         var body = await InferenceErrors.ReadObjectAsync(http.Request, ct);
-        return TypedResults.Json(await service.CreateAsync(caller, inferenceId, taskType, body, ct));
+        var timeout = InferenceRunner.ReadTimeout(http.Request, TaskType.TextEmbedding);
+        var created = await service.CreateAsync(caller, inferenceId, taskType, body, timeout, ct);
+        if (created.Pending is { } pending)
+        {
+            // Elasticsearch's way of saying "done, but mind this" (RFC 7234 warn-code 299); the endpoint serves once its
+            // model is ready, and GET /_ml/trained_models/{model}/_stats follows the download.
+            http.Response.Headers.Warning = $"299 WebConsole \"{pending.Replace("\"", "'", StringComparison.Ordinal)}\"";
+        }
+
+        return TypedResults.Json(created.Endpoint);
     }
 
     private static async Task<IResult> GetAsync(HttpContext http, string? taskType, string? inferenceId, InferenceEndpointService service, CancellationToken ct) =>
@@ -99,7 +111,7 @@ internal static class InferenceEndpointsApi
 
     // Deployments are shared by the host: an organization sees its own (prefixed with its id, shown without the prefix)
     // and the shared deployments of reserved endpoints (no prefix), never another organization's.
-    private static JsonHttpResult<JsonObject> Stats(HttpContext http, EmbeddedInferenceHost host, ModelRegistry models, string? modelId)
+    private static JsonHttpResult<JsonObject> Stats(HttpContext http, EmbeddedInferenceHost host, ModelRegistry models, ModelStore store, string? modelId)
     {
         var caller = Caller(http);
         var prefix = ElasticsearchInferenceService.OrganizationPrefix(caller.OrganizationId);
@@ -110,8 +122,9 @@ internal static class InferenceEndpointsApi
             .Where(d => d.Id is not null)
             .ToList();
         var modelIds = new SortedSet<string>(models.ListIds(), StringComparer.Ordinal);
-        modelIds.UnionWith(ElasticsearchInferenceService.BuiltInModels);
+        modelIds.UnionWith(BuiltInModels.Ids);
         modelIds.UnionWith(deployments.Select(d => d.Snapshot.ModelId));
+        modelIds.UnionWith(store.Statuses.Select(s => s.ModelId));
         if (modelId is not null and not ("_all" or "*"))
         {
             var canonical = ElasticsearchInferenceService.Canonical(modelId);
@@ -126,7 +139,7 @@ internal static class InferenceEndpointsApi
         var stats = new JsonArray();
         foreach (var id in modelIds)
         {
-            var download = Download(models, id);
+            var download = Download(store, id);
             var own = deployments.Where(d => string.Equals(d.Snapshot.ModelId, id, StringComparison.OrdinalIgnoreCase)).ToList();
             if (own.Count == 0)
             {
@@ -167,19 +180,36 @@ internal static class InferenceEndpointsApi
         ["reason"] = snapshot.FailureReason,
     };
 
-    // Until the model store downloads (issue 6), a model is "downloaded" when its folder is there and "absent" otherwise.
-    private static JsonObject Download(ModelRegistry models, string modelId)
+    // CONTRACT.md's model_download: state, bytes so far and in all, and why it failed.
+    private static JsonObject Download(ModelStore store, string modelId)
     {
-        try
+        var status = store.GetStatus(modelId);
+        var download = new JsonObject
         {
-            return models.TryGet(modelId, out _)
-                ? new JsonObject { ["state"] = "downloaded", ["downloaded_bytes"] = 0, ["total_bytes"] = 0 }
-                : new JsonObject { ["state"] = "absent", ["downloaded_bytes"] = 0, ["total_bytes"] = 0 };
-        }
-        catch (WebConsole.Inference.Abstractions.ModelUnavailableException ex)
+            ["state"] = status.State.ToString().ToLowerInvariant(),
+            ["downloaded_bytes"] = status.DownloadedBytes,
+            ["total_bytes"] = status.TotalBytes ?? status.DownloadedBytes,
+        };
+        if (status.Percent is { } percent && status.State is not ModelDownloadState.Downloaded)
         {
-            return new JsonObject { ["state"] = "failed", ["downloaded_bytes"] = 0, ["total_bytes"] = 0, ["reason"] = ex.Message };
+            download["percent"] = Math.Round(percent, 1);
         }
+
+        if (status.State is ModelDownloadState.Downloading or ModelDownloadState.Building)
+        {
+            download["bytes_per_second"] = Math.Round(status.BytesPerSecond);
+            if (status.EstimatedRemaining is { } eta)
+            {
+                download["eta_seconds"] = Math.Ceiling(eta.TotalSeconds);
+            }
+        }
+
+        if (status.Reason is { } reason)
+        {
+            download["reason"] = reason;
+        }
+
+        return download;
     }
 
     private static bool Flag(HttpContext http, string name)
