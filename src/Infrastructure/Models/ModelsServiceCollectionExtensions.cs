@@ -52,6 +52,7 @@ public static class ModelsServiceCollectionExtensions
         services.TryAddSingleton(sp => new BuiltInModels(sp.GetRequiredService<IOptions<Dictionary<string, BuiltInModelSourceOptions>>>()));
         services.TryAddSingleton<ModelSourceFactory>();
         services.TryAddSingleton<ModelProvisioner>();
+        services.TryAddSingleton<ModelDescriptions>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IInferenceService, ElasticInferenceService>());
         return services;
     }

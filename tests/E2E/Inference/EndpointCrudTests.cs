@@ -9,13 +9,18 @@ using WebConsole.TestModels;
 
 namespace WebConsole.E2E.Inference;
 
-/// <summary>A real server with a generated embedding model and cross-encoder registered by configuration.</summary>
+/// <summary>
+/// A real server with a generated embedding model and cross-encoder registered by configuration, and a loopback hub
+/// that serves the embedding model as the built-in <c>.multilingual-e5-small</c>.
+/// </summary>
 public sealed partial class EndpointCrudServer : IAsyncLifetime
 {
     public const string EmbeddingModel = "crud-bert";
     public const string RerankModel = "crud-cross-encoder";
+    private const string HubRepository = "test-org/e5-export";
 
     private WebConsoleServer? _server;
+    private WebConsole.Tests.Hub.FakeHubServer? _hub;
 
     public WebConsoleServer Server => _server ?? throw new InvalidOperationException("The server has not started.");
 
@@ -24,6 +29,12 @@ public sealed partial class EndpointCrudServer : IAsyncLifetime
         var settings = ServerFixture.Settings.ToDictionary();
         settings[$"Inference:Models:{EmbeddingModel}:Path"] = await TestModelStore.GetAsync(TestModelKind.BertMeanPooling);
         settings[$"Inference:Models:{RerankModel}:Path"] = await TestModelStore.GetAsync(TestModelKind.CrossEncoder);
+        _hub = await WebConsole.Tests.Hub.FakeHubServer.StartAsync(new Dictionary<string, string>
+        {
+            [HubRepository] = await TestModelStore.GetAsync(TestModelKind.BertMeanPooling),
+        });
+        settings["Inference:Hub:BaseUrl"] = _hub.BaseUrl;
+        settings["Inference:BuiltInModels:.multilingual-e5-small:Repository"] = HubRepository;
         _server = await WebConsoleServer.StartAsync(settings);
     }
 
@@ -32,6 +43,11 @@ public sealed partial class EndpointCrudServer : IAsyncLifetime
         if (_server is not null)
         {
             await _server.DisposeAsync();
+        }
+
+        if (_hub is not null)
+        {
+            await _hub.DisposeAsync();
         }
     }
 
@@ -263,7 +279,7 @@ public sealed class EndpointCrudTests(EndpointCrudServer server)
         var (afterFailures, _, _) = await SendAsync(client, HttpMethod.Get, "/_inference/crud-x");
         Assert.Equal(HttpStatusCode.NotFound, afterFailures);
 
-        // The built-in model aliases are accepted.
+        // The built-in model aliases are accepted (creation downloads the built-in model from the hub first).
         await CreateAsync(client, "/_inference/text_embedding/crud-alias", Embedding(model: ".multilingual-e5-small_linux-x86_64"));
     }
 

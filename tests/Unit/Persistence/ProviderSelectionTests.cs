@@ -65,7 +65,7 @@ public sealed class ProviderSelectionTests
             Assert.True(File.Exists(Path.Combine(directory, "data", "webconsole.db")));
             await using var scope = host.Services.CreateAsyncScope();
             var context = scope.ServiceProvider.GetRequiredService<WebConsoleDbContext>();
-            Assert.Equal(23, await context.CatalogModels.CountAsync());
+            Assert.Equal(27, await context.CatalogModels.CountAsync());
         }
         finally
         {

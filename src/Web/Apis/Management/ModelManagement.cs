@@ -25,6 +25,7 @@ internal sealed class ModelManagement(
     BuiltInModels builtIns,
     ModelProvisioner provisioner,
     ModelSourceFactory sources,
+    ModelDescriptions descriptions,
     ISystemDbContextFactory systemDb,
     IAuditLog audit,
     ILogger<ModelManagement> log)
@@ -157,7 +158,7 @@ internal sealed class ModelManagement(
         {
             await store.EnsureAsync(modelId, source, CancellationToken.None);
         }
-        catch (ModelDownloadException ex)
+        catch (Exception ex) when (ex is ModelDownloadException or ModelUnavailableException or IOException or UnauthorizedAccessException or InvalidOperationException)
         {
             // The store keeps the reason in the model's status, which the portal and GET /api/models show.
             ModelManagementLog.ImportFailed(log, modelId, ex.Message);
@@ -213,7 +214,7 @@ internal sealed class ModelManagement(
         {
             if (registry.TryGet(modelId, out var folder))
             {
-                description = ModelInspector.Inspect(folder);
+                description = descriptions.Get(folder);
                 origin = folder.Registration is not null ? "configured" : ReadManifestSource(folder.Path);
             }
         }
