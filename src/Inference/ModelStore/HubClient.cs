@@ -337,7 +337,9 @@ public sealed class HubClient
                 }
             }
 
-            if (number >= _options.MaxAttempts)
+            // A hub name that does not resolve is not a passing fault (an offline machine, a wrong BaseUrl): answering at
+            // once lets requests get the contract's 503 instead of waiting through every retry.
+            if (number >= _options.MaxAttempts || failure is HttpRequestException { HttpRequestError: HttpRequestError.NameResolutionError })
             {
                 throw Exhausted(what, failure, number);
             }
