@@ -22,6 +22,9 @@ public readonly record struct TextChunk(int StartOffset, int EndOffset)
 /// </summary>
 public interface ITextChunker
 {
-    /// <summary>The chunks of <paramref name="text"/>, in text order; an empty text gives no chunks.</summary>
+    /// <summary>
+    /// The chunks of <paramref name="text"/>, in text order; an empty text gives one empty chunk (0, 0), as every
+    /// Elasticsearch chunker returns for an empty input.
+    /// </summary>
     IReadOnlyList<TextChunk> Chunk(string text, ChunkingSettings settings);
 }

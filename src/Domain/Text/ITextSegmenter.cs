@@ -32,6 +32,17 @@ public interface ITextSegmenter
     /// <returns>The words in text order.</returns>
     IReadOnlyList<TextSegment> SplitWords(string text, string? locale = null);
 
+    /// <summary>
+    /// Splits <paramref name="text"/> at every word boundary: the segments tile the text, words and the whitespace,
+    /// punctuation and symbols between them alike (a run of spaces is one segment, each punctuation mark its own).
+    /// The words among them are exactly those <see cref="SplitWords"/> returns. Chunkers need the boundaries between
+    /// non-words to count and skip words the way Elasticsearch's ICU break iterator does.
+    /// </summary>
+    /// <param name="text">The text to split; an empty string gives no segments.</param>
+    /// <param name="locale">As for <see cref="SplitSentences"/>.</param>
+    /// <returns>The segments in text order.</returns>
+    IReadOnlyList<TextSegment> SplitAtWordBoundaries(string text, string? locale = null);
+
     /// <summary>Counts the words <see cref="SplitWords"/> would return, without allocating them.</summary>
     /// <param name="text">The text to count.</param>
     /// <param name="locale">As for <see cref="SplitSentences"/>.</param>

@@ -108,6 +108,13 @@ public sealed class InferenceEndpointService(
         var endpoint = InferenceEndpoint.Create(
             Guid.NewGuid(), caller.OrganizationId, id, taskType, service.Name, split.ServiceSettings, split.SecretSettings,
             settings.TaskSettings.ToJsonString(), chunking, time.GetUtcNow());
+        if (pending is null)
+        {
+            // The model is there: deploy it now, as Elasticsearch does (its initial allocations start loading), so the
+            // first request does not pay the cold start; a model that cannot load fails the creation, which stores nothing.
+            service.CreateClient(endpoint, settings);
+        }
+
         db.InferenceEndpoints.Add(endpoint);
         audit.Append(db, caller.OrganizationId, caller, "inference_endpoint.create", ResourceType, inferenceId,
             $"task_type={taskType.ToWireName()} service={service.Name}");

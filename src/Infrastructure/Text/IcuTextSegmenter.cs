@@ -50,6 +50,15 @@ public sealed unsafe class IcuTextSegmenter(IcuLibrary icu) : ITextSegmenter
     }
 
     /// <inheritdoc />
+    public IReadOnlyList<TextSegment> SplitAtWordBoundaries(string text, string? locale = null)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        var segments = new List<TextSegment>();
+        Walk(text, locale, BreakIteratorKind.Word, wordsOnly: false, segments);
+        return segments;
+    }
+
+    /// <inheritdoc />
     public int CountWords(string text, string? locale = null)
     {
         ArgumentNullException.ThrowIfNull(text);

@@ -67,6 +67,9 @@ internal static class WebConsoleWeb
         // Issue 5 (X): perform inference on /_inference and the OpenAI-compatible /v1, their limits and usage hook.
         builder.Services.AddInferenceApi();
 
+        // Issue 7: chunking (ICU segmentation) for chunked inference on /_inference and the chunking preview on /api.
+        builder.Services.AddChunking();
+
         // Issue 5 (E): inference services, endpoint CRUD, reserved endpoints, references that block deletion.
         builder.Services.AddInferenceEndpoints();
 
@@ -165,6 +168,8 @@ internal static class WebConsoleWeb
         app.MapManagementApi();
         app.MapInferenceEndpointsApi();
         app.MapPerformInferenceApi();
+        app.MapChunkInferenceApi();
+        app.MapChunkPreviewApi();
         app.MapOpenAiApi();
         app.MapAccountEndpoints();
         app.MapOpenApi("/openapi/{documentName}.json").AllowAnonymous();
