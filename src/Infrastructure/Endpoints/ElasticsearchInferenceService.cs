@@ -264,6 +264,13 @@ public sealed class ElasticsearchInferenceService(
         provisioner.EnsureAsync(((ElasticsearchEndpointSettings)settings).CanonicalModelId, cancellationToken);
 
     /// <inheritdoc />
+    public string? OwnDeploymentOf(InferenceEndpoint endpoint, EndpointSettings settings) =>
+        endpoint.IsReserved ? null : DeploymentIdOf(endpoint, (ElasticsearchEndpointSettings)settings);
+
+    /// <inheritdoc />
+    public Task StopDeploymentAsync(string deploymentId) => host.Deployments.RemoveAsync(deploymentId);
+
+    /// <inheritdoc />
     public void OnUpdated(InferenceEndpoint endpoint, EndpointSettings settings)
     {
         var typed = (ElasticsearchEndpointSettings)settings;

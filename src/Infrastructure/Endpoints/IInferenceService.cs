@@ -53,6 +53,15 @@ public interface IInferenceService
     {
     }
 
+    /// <summary>
+    /// The deployment of the embedded host the endpoint runs on, when it owns one that ends with it (shared deployments
+    /// of the managed service and external services answer null).
+    /// </summary>
+    string? OwnDeploymentOf(InferenceEndpoint endpoint, EndpointSettings settings) => null;
+
+    /// <summary>Stops a deployment no endpoint uses any more (its allocations are freed).</summary>
+    Task StopDeploymentAsync(string deploymentId) => Task.CompletedTask;
+
     /// <summary>The client that serves <paramref name="endpoint"/> with its parsed <paramref name="settings"/>.</summary>
     IInferenceClient CreateClient(InferenceEndpoint endpoint, EndpointSettings settings);
 }

@@ -304,7 +304,40 @@ public sealed class InferenceEndpointService(
         audit.Append(db, caller.OrganizationId, caller, "inference_endpoint.delete", ResourceType, inferenceId,
             force && references.Count > 0 ? $"force=true references={references.Count}" : null);
         await db.SaveChangesAsync(cancellationToken);
+        await StopUnusedDeploymentAsync(endpoint);
         return Acknowledged(true, force ? references : []);
+    }
+
+    // A deleted endpoint's own deployment is stopped (its allocations freed) unless another endpoint of the organization
+    // still runs on it through deployment_id.
+    private async Task StopUnusedDeploymentAsync(InferenceEndpoint deleted)
+    {
+        if (services.Find(deleted.Service) is not { } service || Settings(service, deleted) is not { } settings
+            || service.OwnDeploymentOf(deleted, settings) is not { } deploymentId)
+        {
+            return;
+        }
+
+        var others = await db.InferenceEndpoints
+            .Where(e => e.OrganizationId == deleted.OrganizationId && e.Service == deleted.Service && e.Id != deleted.Id)
+            .ToListAsync(CancellationToken.None);
+        if (!others.Any(other => Settings(service, other) is { } otherSettings && service.OwnDeploymentOf(other, otherSettings) == deploymentId))
+        {
+            await service.StopDeploymentAsync(deploymentId);
+        }
+    }
+
+    private EndpointSettings? Settings(IInferenceService service, InferenceEndpoint endpoint)
+    {
+        try
+        {
+            var serviceSettings = JsonNode.Parse(secrets.Merge(endpoint.ServiceSettings, endpoint.SecretSettings))!.AsObject();
+            return service.Parse(endpoint.TaskType, serviceSettings, EndpointJson.ParseObject(endpoint.TaskSettings));
+        }
+        catch (Exception ex) when (ex is InferenceApiException or JsonException or Domain.DomainValidationException)
+        {
+            return null;
+        }
     }
 
     private static JsonObject Acknowledged(bool acknowledged, IReadOnlyList<EndpointReference> references)

@@ -405,4 +405,39 @@ public sealed class EndpointCrudTests(EndpointCrudServer server)
         Assert.Equal(1, (int?)one!["count"]);
         await AssertErrorAsync(client, HttpMethod.Get, "/_ml/trained_models/no-such-model/_stats", null, 404, "resource_not_found_exception", "No known trained model with model_id [no-such-model]");
     }
+
+    [Fact]
+    public async Task Creating_an_endpoint_deploys_its_model_and_deleting_the_last_endpoint_on_a_deployment_stops_it()
+    {
+        using var client = server.Client();
+        await CreateAsync(client, "/_inference/text_embedding/crud-deploy-a", Embedding());
+        await CreateAsync(client, "/_inference/text_embedding/crud-deploy-b", Embedding(new
+        {
+            model_id = EndpointCrudServer.EmbeddingModel, num_allocations = 1, num_threads = 1, deployment_id = "crud-deploy-a",
+        }));
+
+        async Task<string[]> DeploymentsAsync()
+        {
+            var (code, stats, text) = await SendAsync(client, HttpMethod.Get, $"/_ml/trained_models/{EndpointCrudServer.EmbeddingModel}/_stats");
+            Assert.True(code == HttpStatusCode.OK, text);
+            return [.. stats!["trained_model_stats"]!.AsArray()
+                .Select(s => (string?)s!["deployment_stats"]?["deployment_id"])
+                .OfType<string>()];
+        }
+
+        // Created endpoints are deployed at once, before any inference; b shares a's deployment.
+        Assert.Contains("crud-deploy-a", await DeploymentsAsync());
+        Assert.DoesNotContain("crud-deploy-b", await DeploymentsAsync());
+
+        // Deleting a leaves the deployment to b; deleting b, its last user, stops it.
+        Assert.Equal(HttpStatusCode.OK, (await SendAsync(client, HttpMethod.Delete, "/_inference/crud-deploy-a")).Status);
+        Assert.Contains("crud-deploy-a", await DeploymentsAsync());
+        using (var embedded = await client.PostAsJsonAsync("/_inference/text_embedding/crud-deploy-b", new { input = "still served" }))
+        {
+            Assert.True(embedded.StatusCode == HttpStatusCode.OK, await embedded.Content.ReadAsStringAsync());
+        }
+
+        Assert.Equal(HttpStatusCode.OK, (await SendAsync(client, HttpMethod.Delete, "/_inference/crud-deploy-b")).Status);
+        Assert.DoesNotContain("crud-deploy-a", await DeploymentsAsync());
+    }
 }
