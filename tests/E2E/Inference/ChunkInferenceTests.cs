@@ -5,7 +5,6 @@ using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using System.Text.RegularExpressions;
 using WebConsole.Domain.Chunking;
 using WebConsole.E2E.Infrastructure;
 using WebConsole.Infrastructure.Text;
@@ -16,7 +15,7 @@ namespace WebConsole.E2E.Inference;
 /// A real server with generated models and embedding endpoints that carry explicit chunking settings, for chunked
 /// inference (<c>_chunk</c>) and the chunking preview.
 /// </summary>
-public sealed partial class ChunkInferenceServer : IAsyncLifetime
+public sealed class ChunkInferenceServer : IAsyncLifetime
 {
     public const int MaxInputs = 64;
     public const int MaxInputBytes = 16_000;
@@ -103,43 +102,9 @@ public sealed partial class ChunkInferenceServer : IAsyncLifetime
     /// <summary>Creates another organization with an admin, signs the admin in and answers an inference_admin key of it.</summary>
     public async Task<string> CreateOrganizationKeyAsync(string slug)
     {
-        var email = $"admin@{slug}.example";
-        var password = $"admin-password-{slug}";
-        using (var operatorClient = Client())
-        {
-            using var created = await operatorClient.PostAsJsonAsync("/api/organizations", new
-            {
-                name = $"Organization {slug}",
-                slug,
-                admin = new { email, display_name = "Org Admin", password },
-            });
-            Assert.True(created.StatusCode == HttpStatusCode.Created, await created.Content.ReadAsStringAsync());
-        }
-
-        var handler = new HttpClientHandler { CookieContainer = new CookieContainer(), AllowAutoRedirect = false };
-        using var browser = new HttpClient(handler) { BaseAddress = Server.BaseAddress };
-        var page = await browser.GetStringAsync(new Uri("/account/signin", UriKind.Relative));
-        var token = AntiforgeryField().Match(page);
-        Assert.True(token.Success, "no antiforgery token on the sign-in page");
-        using var form = new FormUrlEncodedContent(new Dictionary<string, string>
-        {
-            ["_handler"] = "signin",
-            ["__RequestVerificationToken"] = WebUtility.HtmlDecode(token.Groups[1].Value),
-            ["Input.Email"] = email,
-            ["Input.Password"] = password,
-        });
-        using (await browser.PostAsync(new Uri("/account/signin", UriKind.Relative), form))
-        {
-        }
-
-        using var key = await browser.PostAsJsonAsync("/_security/api_key", new { name = "chunk-other-org" });
-        var body = await key.Content.ReadAsStringAsync();
-        Assert.True(key.StatusCode == HttpStatusCode.OK, $"{(int)key.StatusCode}: {body}");
-        return (string)JsonNode.Parse(body)!["encoded"]!;
+        using var operatorClient = Client();
+        return await OtherOrganizations.CreateAdminKeyAsync(Server, operatorClient, slug);
     }
-
-    [GeneratedRegex("name=\"__RequestVerificationToken\"[^>]*value=\"([^\"]+)\"")]
-    private static partial Regex AntiforgeryField();
 }
 
 public sealed class ChunkInferenceTests(ChunkInferenceServer fixture) : IClassFixture<ChunkInferenceServer>

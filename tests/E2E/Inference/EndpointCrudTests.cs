@@ -3,7 +3,6 @@ using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json.Nodes;
-using System.Text.RegularExpressions;
 using WebConsole.E2E.Infrastructure;
 using WebConsole.TestModels;
 
@@ -13,7 +12,7 @@ namespace WebConsole.E2E.Inference;
 /// A real server with a generated embedding model and cross-encoder registered by configuration, and a loopback hub
 /// that serves the embedding model as the built-in <c>.multilingual-e5-small</c>.
 /// </summary>
-public sealed partial class EndpointCrudServer : IAsyncLifetime
+public sealed class EndpointCrudServer : IAsyncLifetime
 {
     public const string EmbeddingModel = "crud-bert";
     public const string RerankModel = "crud-cross-encoder";
@@ -62,43 +61,9 @@ public sealed partial class EndpointCrudServer : IAsyncLifetime
     /// <summary>Creates an organization with an admin, signs the admin in and answers an inference_admin key of it.</summary>
     public async Task<string> CreateOrganizationKeyAsync(string slug)
     {
-        var email = $"admin@{slug}.example";
-        var password = $"admin-password-{slug}";
-        using (var operatorClient = Client())
-        {
-            using var created = await operatorClient.PostAsJsonAsync("/api/organizations", new
-            {
-                name = $"Organization {slug}",
-                slug,
-                admin = new { email, display_name = "Org Admin", password },
-            });
-            Assert.True(created.StatusCode == HttpStatusCode.Created, await created.Content.ReadAsStringAsync());
-        }
-
-        var handler = new HttpClientHandler { CookieContainer = new CookieContainer(), AllowAutoRedirect = false };
-        using var browser = new HttpClient(handler) { BaseAddress = Server.BaseAddress };
-        var page = await browser.GetStringAsync(new Uri("/account/signin", UriKind.Relative));
-        var token = AntiforgeryField().Match(page);
-        Assert.True(token.Success, "no antiforgery token on the sign-in page");
-        using var form = new FormUrlEncodedContent(new Dictionary<string, string>
-        {
-            ["_handler"] = "signin",
-            ["__RequestVerificationToken"] = WebUtility.HtmlDecode(token.Groups[1].Value),
-            ["Input.Email"] = email,
-            ["Input.Password"] = password,
-        });
-        using (await browser.PostAsync(new Uri("/account/signin", UriKind.Relative), form))
-        {
-        }
-
-        using var key = await browser.PostAsJsonAsync("/_security/api_key", new { name = "crud-other-org" });
-        var body = await key.Content.ReadAsStringAsync();
-        Assert.True(key.StatusCode == HttpStatusCode.OK, $"{(int)key.StatusCode}: {body}");
-        return (string)JsonNode.Parse(body)!["encoded"]!;
+        using var operatorClient = Client();
+        return await OtherOrganizations.CreateAdminKeyAsync(Server, operatorClient, slug);
     }
-
-    [GeneratedRegex("name=\"__RequestVerificationToken\"[^>]*value=\"([^\"]+)\"")]
-    private static partial Regex AntiforgeryField();
 }
 
 [CollectionDefinition(Name)]
