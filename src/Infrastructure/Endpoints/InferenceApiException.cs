@@ -60,6 +60,7 @@ public sealed class InferenceApiException(int status, string type, string reason
         InferenceOverloadedException overloaded => new(429, StatusExceptionType, overloaded.Message, overloaded),
         Models.ModelNotReadyException notReady => new(408, StatusExceptionType, notReady.Message, notReady),
         ModelUnavailableException unavailable => new(503, StatusExceptionType, unavailable.Message, unavailable),
+        Usage.UsageLedgerUnavailableException ledger => new(503, StatusExceptionType, ledger.Message, ledger),
         _ => null,
     };
 }

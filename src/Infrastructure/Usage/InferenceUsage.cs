@@ -1,4 +1,5 @@
 using WebConsole.Domain.Endpoints;
+using WebConsole.Domain.Usage;
 using WebConsole.Infrastructure.Identity;
 
 namespace WebConsole.Infrastructure.Usage;
@@ -13,6 +14,8 @@ namespace WebConsole.Infrastructure.Usage;
 /// <param name="OutputTokens">Tokens generated (so far, for a cancelled stream).</param>
 /// <param name="Streamed">Whether the answer was streamed.</param>
 /// <param name="Completed">False when the client went away or the request timed out before the answer ended.</param>
+/// <param name="Surface">Where the request came in.</param>
+/// <param name="RequestId">The request's id, unique per request; null lets the sink give it one.</param>
 public sealed record InferenceUsage(
     CallerIdentity Caller,
     string InferenceId,
@@ -22,7 +25,9 @@ public sealed record InferenceUsage(
     int InputTokens,
     int OutputTokens,
     bool Streamed,
-    bool Completed);
+    bool Completed,
+    Surface Surface = Surface.Inference,
+    string? RequestId = null);
 
 /// <summary>
 /// Receives the usage of every inference request exactly once, streamed or not, cancelled streams included. Billing

@@ -60,6 +60,7 @@ public static class ManagementApi
         api.MapGet("/audit", QueryAudit).RequireAuthorization(Policies.OrganizationAdmin);
 
         api.MapModelsApi();
+        api.MapPricesApi();
         return app;
     }
 

@@ -8,6 +8,7 @@ using WebConsole.Inference.Models;
 using WebConsole.Inference.Runtime;
 using WebConsole.Infrastructure;
 using WebConsole.Infrastructure.Audit;
+using WebConsole.Infrastructure.Billing;
 using WebConsole.Infrastructure.Endpoints;
 using WebConsole.Infrastructure.Models;
 using WebConsole.Infrastructure.Persistence;
@@ -66,6 +67,9 @@ internal static class WebConsoleWeb
 
         // Issue 5 (X): perform inference on /_inference and the OpenAI-compatible /v1, their limits and usage hook.
         builder.Services.AddInferenceApi();
+
+        // Issue 8: prices and the usage ledger (group-committed usage records, the cost in the usage headers).
+        builder.Services.AddWebConsoleBilling();
 
         // Issue 7: chunking (ICU segmentation) for chunked inference on /_inference and the chunking preview on /api.
         builder.Services.AddChunking();

@@ -222,7 +222,19 @@ public sealed partial class PortalTests(ServerFixture server, BrowserFixture bro
         var id = await page.GetByTestId("created-key-id").InnerTextAsync();
         Assert.Equal(id, System.Text.Encoding.UTF8.GetString(Convert.FromBase64String(encoded)).Split(':')[0]);
         await page.GetByTestId("created-key-copy").ClickAsync();
-        Assert.Equal(encoded, await page.EvaluateAsync<string>("navigator.clipboard.readText()"));
+
+        // The click goes to the server, which writes the clipboard through JS interop: wait for it rather than read at once.
+        var copied = string.Empty;
+        for (var attempt = 0; attempt < 50 && copied != encoded; attempt++)
+        {
+            copied = await page.EvaluateAsync<string>("navigator.clipboard.readText()");
+            if (copied != encoded)
+            {
+                await Task.Delay(100);
+            }
+        }
+
+        Assert.Equal(encoded, copied);
         await page.GetByTestId("created-key-done").ClickAsync();
         await Assertions.Expect(page.GetByTestId("created-key")).ToHaveCountAsync(0);
 

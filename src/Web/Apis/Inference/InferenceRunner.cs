@@ -3,6 +3,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.Options;
 using WebConsole.Domain.Endpoints;
+using WebConsole.Domain.Usage;
 using WebConsole.Inference.Abstractions;
 using WebConsole.Inference.Generation;
 using WebConsole.Infrastructure.Endpoints;
@@ -15,7 +16,8 @@ namespace WebConsole.Web.Apis.Inference;
 /// What both REST surfaces share: running a request on a resolved endpoint, its timeout, and its usage (recorded once,
 /// reported in headers). Scoped.
 /// </summary>
-internal sealed class InferenceRunner(IEndpointResolver resolver, IInferenceUsageSink usageSink, IOptions<InferenceApiOptions> options, TimeProvider time)
+internal sealed class InferenceRunner(
+    IEndpointResolver resolver, IInferenceUsageSink usageSink, IOptions<InferenceApiOptions> options, TimeProvider time, IHttpContextAccessor http)
 {
     public const string InputTokensHeader = "x-webconsole-input-tokens";
     public const string OutputTokensHeader = "x-webconsole-output-tokens";
@@ -109,7 +111,8 @@ internal sealed class InferenceRunner(IEndpointResolver resolver, IInferenceUsag
     public async Task<decimal> RecordAsync(CallerIdentity caller, ResolvedEndpoint resolved, UsageDetails usage, bool streamed, bool completed)
     {
         var record = new InferenceUsage(caller, resolved.Endpoint.InferenceId.Value, resolved.Endpoint.Service, resolved.Endpoint.TaskType,
-            ModelId(resolved), usage.InputTokens, usage.OutputTokens, streamed, completed);
+            ModelId(resolved), usage.InputTokens, usage.OutputTokens, streamed, completed,
+            http.HttpContext?.Request.Path.StartsWithSegments("/v1", StringComparison.OrdinalIgnoreCase) == true ? Surface.OpenAI : Surface.Inference);
         return await usageSink.RecordAsync(record, CancellationToken.None);
     }
 
