@@ -30,21 +30,7 @@ internal static class StarterModelFiles
             json.WriteString("version", "1.0");
             json.WriteNull("truncation");
             json.WriteNull("padding");
-            json.WriteStartArray("added_tokens");
-            for (var id = 0; id < SpecialTokens.Length; id++)
-            {
-                json.WriteStartObject();
-                json.WriteNumber("id", id);
-                json.WriteString("content", SpecialTokens[id]);
-                json.WriteBoolean("single_word", false);
-                json.WriteBoolean("lstrip", false);
-                json.WriteBoolean("rstrip", false);
-                json.WriteBoolean("normalized", false);
-                json.WriteBoolean("special", true);
-                json.WriteEndObject();
-            }
-
-            json.WriteEndArray();
+            WriteAddedTokens(json, SpecialTokens);
             json.WriteStartObject("normalizer");
             json.WriteString("type", "BertNormalizer");
             json.WriteBoolean("clean_text", true);
@@ -238,5 +224,25 @@ internal static class StarterModelFiles
         }
 
         stream.WriteByte((byte)'\n');
+    }
+
+    /// <summary>tokenizer.json's <c>added_tokens</c>: the special tokens, with ids 0..n-1, as transformers writes them.</summary>
+    internal static void WriteAddedTokens(System.Text.Json.Utf8JsonWriter json, IReadOnlyList<string> specials)
+    {
+        json.WriteStartArray("added_tokens");
+        for (var id = 0; id < specials.Count; id++)
+        {
+            json.WriteStartObject();
+            json.WriteNumber("id", id);
+            json.WriteString("content", specials[id]);
+            json.WriteBoolean("single_word", false);
+            json.WriteBoolean("lstrip", false);
+            json.WriteBoolean("rstrip", false);
+            json.WriteBoolean("normalized", false);
+            json.WriteBoolean("special", true);
+            json.WriteEndObject();
+        }
+
+        json.WriteEndArray();
     }
 }

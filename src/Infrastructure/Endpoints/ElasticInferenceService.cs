@@ -63,15 +63,12 @@ public sealed class ElasticInferenceService(
         var map = new JsonSettings(serviceSettings, "service_settings");
         var modelId = map.RequiredString("model_id");
         map.ThrowIfNotEmpty(ServiceName);
-        var tasks = new JsonSettings(taskSettings, "task_settings");
-        var parsedTask = new JsonObject();
-        if (taskType == TaskType.Rerank && tasks.OptionalBool("return_documents") is { } returnDocuments)
+        return new ElasticEndpointSettings
         {
-            parsedTask["return_documents"] = returnDocuments;
-        }
-
-        tasks.ThrowIfNotEmpty(ServiceName);
-        return new ElasticEndpointSettings { TaskType = taskType, TaskSettings = parsedTask, ModelId = modelId };
+            TaskType = taskType,
+            TaskSettings = ElasticsearchInferenceService.ParseTaskSettings(taskType, taskSettings, ServiceName),
+            ModelId = modelId,
+        };
     }
 
     /// <inheritdoc />

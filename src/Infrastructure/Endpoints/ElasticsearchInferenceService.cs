@@ -198,24 +198,33 @@ public sealed class ElasticsearchInferenceService(
                 "[service_settings] does not contain one of the required settings [num_allocations, adaptive_allocations]");
         }
 
-        var tasks = new JsonSettings(taskSettings, "task_settings");
-        var parsedTask = new JsonObject();
-        if (taskType == TaskType.Rerank && tasks.OptionalBool("return_documents") is { } returnDocuments)
-        {
-            parsedTask["return_documents"] = returnDocuments;
-        }
-
-        tasks.ThrowIfNotEmpty(ServiceName);
         return new ElasticsearchEndpointSettings
         {
             TaskType = taskType,
-            TaskSettings = parsedTask,
+            TaskSettings = ParseTaskSettings(taskType, taskSettings, ServiceName),
             ModelId = modelId,
             NumAllocations = numAllocations,
             NumThreads = numThreads.Value,
             Adaptive = adaptive,
             DeploymentId = deploymentId,
         };
+    }
+
+    /// <summary>
+    /// The task settings of the embedded host's endpoints: rerank takes <c>return_documents</c>; anything else is an
+    /// unknown setting of <paramref name="service"/>.
+    /// </summary>
+    internal static JsonObject ParseTaskSettings(TaskType taskType, JsonObject? taskSettings, string service)
+    {
+        var tasks = new JsonSettings(taskSettings, "task_settings");
+        var parsed = new JsonObject();
+        if (taskType == TaskType.Rerank && tasks.OptionalBool("return_documents") is { } returnDocuments)
+        {
+            parsed["return_documents"] = returnDocuments;
+        }
+
+        tasks.ThrowIfNotEmpty(service);
+        return parsed;
     }
 
     /// <inheritdoc />

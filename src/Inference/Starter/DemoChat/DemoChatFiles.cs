@@ -117,21 +117,7 @@ internal static class DemoChatFiles
         json.WriteString("version", "1.0");
         json.WriteNull("truncation");
         json.WriteNull("padding");
-        json.WriteStartArray("added_tokens");
-        for (var id = 0; id < DemoChatVocabulary.Specials.Count; id++)
-        {
-            json.WriteStartObject();
-            json.WriteNumber("id", id);
-            json.WriteString("content", Token(id));
-            json.WriteBoolean("single_word", false);
-            json.WriteBoolean("lstrip", false);
-            json.WriteBoolean("rstrip", false);
-            json.WriteBoolean("normalized", false);
-            json.WriteBoolean("special", true);
-            json.WriteEndObject();
-        }
-
-        json.WriteEndArray();
+        StarterModelFiles.WriteAddedTokens(json, DemoChatVocabulary.Specials);
 
         json.WriteStartObject("normalizer");
         json.WriteString("type", "Sequence");
