@@ -34,6 +34,7 @@ public static class ManagementApi
         services.AddWebConsoleSecrets();
         services.TryAddScoped<TenancyManagement>();
         services.TryAddScoped<ModelManagement>();
+        services.TryAddScoped<WebConsole.Infrastructure.Usage.UsageQueryService>();
         return services;
     }
 
@@ -61,6 +62,7 @@ public static class ManagementApi
 
         api.MapModelsApi();
         api.MapPricesApi();
+        api.MapUsageApi();
         return app;
     }
 
