@@ -45,6 +45,19 @@ public static class EndpointJson
         return ChunkingSettings.FromDictionary(raw);
     }
 
+    /// <summary>The <c>model_id</c> of stored service settings, or null when they name none or cannot be read.</summary>
+    public static string? ModelIdOf(string serviceSettings)
+    {
+        try
+        {
+            return JsonNode.Parse(serviceSettings) is JsonObject settings && settings["model_id"] is JsonValue v && v.TryGetValue<string>(out var id) ? id : null;
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
+
     /// <summary>A stored JSON object (an empty one when blank).</summary>
     public static JsonObject ParseObject(string? json) =>
         string.IsNullOrWhiteSpace(json) ? [] : JsonNode.Parse(json) as JsonObject ?? [];

@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.Options;
 using WebConsole.Domain.Endpoints;
@@ -135,17 +134,7 @@ internal sealed class InferenceRunner(
     public static string ModelName(ResolvedEndpoint resolved, string? requested) =>
         !string.IsNullOrEmpty(requested) ? requested : ModelId(resolved) ?? resolved.Endpoint.InferenceId.Value;
 
-    private static string? ModelId(ResolvedEndpoint resolved)
-    {
-        try
-        {
-            return JsonNode.Parse(resolved.Endpoint.ServiceSettings) is JsonObject settings && settings["model_id"] is JsonValue v && v.TryGetValue<string>(out var id) ? id : null;
-        }
-        catch (JsonException)
-        {
-            return null;
-        }
-    }
+    private static string? ModelId(ResolvedEndpoint resolved) => EndpointJson.ModelIdOf(resolved.Endpoint.ServiceSettings);
 
     private static JsonArray FloatArray(float[] vector)
     {

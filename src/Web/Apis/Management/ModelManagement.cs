@@ -186,21 +186,9 @@ internal sealed class ModelManagement(
             .Select(e => new { e.InferenceId, e.ServiceSettings })
             .ToListAsync(cancellationToken);
         return [.. candidates
-            .Where(e => ModelIdOf(e.ServiceSettings) is { } id && string.Equals(Infrastructure.Endpoints.ElasticsearchInferenceService.Canonical(id), modelId, StringComparison.Ordinal))
+            .Where(e => Infrastructure.Endpoints.EndpointJson.ModelIdOf(e.ServiceSettings) is { } id && string.Equals(Infrastructure.Endpoints.ElasticsearchInferenceService.Canonical(id), modelId, StringComparison.Ordinal))
             .Select(e => e.InferenceId.Value)
             .Distinct(StringComparer.Ordinal)];
-    }
-
-    private static string? ModelIdOf(string serviceSettings)
-    {
-        try
-        {
-            return JsonNode.Parse(serviceSettings) is JsonObject o && o["model_id"] is JsonValue v && v.TryGetValue<string>(out var id) ? id : null;
-        }
-        catch (JsonException)
-        {
-            return null;
-        }
     }
 
     private ModelResponse Describe(string modelId)
