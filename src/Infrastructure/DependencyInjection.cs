@@ -16,6 +16,7 @@ public static class DependencyInjection
     {
         ArgumentNullException.ThrowIfNull(builder);
         builder.Services.TryAddSingleton(TimeProvider.System);
+        builder.Services.TryAddSingleton<Admission.InferenceAdmission>();
         builder.AddWebConsolePersistence(databaseProviders);
         builder.Services.AddIcuTextSegmentation();
         return builder;

@@ -29,6 +29,12 @@ public sealed class RateLimitPolicy
     /// <summary>The scope.</summary>
     public RateLimitScope Scope { get; private set; }
 
+    /// <summary>
+    /// The organization the policy belongs to (the scope's organization, or the team's or key's); null for
+    /// <see cref="RateLimitScope.Global"/>.
+    /// </summary>
+    public Guid? OrganizationId { get; private set; }
+
     /// <summary>The organization id, team id or API key id the scope names; null for <see cref="RateLimitScope.Global"/>.</summary>
     public string? ScopeId { get; private set; }
 
@@ -47,8 +53,12 @@ public sealed class RateLimitPolicy
     /// <summary>The limits as a value.</summary>
     public RateLimit Limit => RateLimit.Create(RequestsPerMinute, IngestTokensPerMinute, SearchTokensPerMinute);
 
-    /// <summary>Creates a policy; a global policy has no scope id, every other scope needs one.</summary>
-    public static RateLimitPolicy Create(Guid id, RateLimitScope scope, string? scopeId, ModelSelector modelSelector, RateLimit limit)
+    /// <summary>
+    /// Creates a policy; a global policy has no scope id, every other scope needs one. <paramref name="organizationId"/> is
+    /// the owning organization of a team or key policy (an organization policy's scope id is its organization).
+    /// </summary>
+    public static RateLimitPolicy Create(
+        Guid id, RateLimitScope scope, string? scopeId, ModelSelector modelSelector, RateLimit limit, Guid? organizationId = null)
     {
         if (!Enum.IsDefined(scope))
         {
@@ -76,6 +86,12 @@ public sealed class RateLimitPolicy
             Scope = scope,
             ScopeId = scopeId?.Trim(),
             ModelSelector = modelSelector,
+            OrganizationId = scope switch
+            {
+                RateLimitScope.Global => null,
+                RateLimitScope.Organization when Guid.TryParse(scopeId, out var organization) => organization,
+                _ => organizationId,
+            },
         };
         policy.ChangeLimit(limit);
         return policy;

@@ -29,6 +29,12 @@ public enum UsageOutcome
 
     /// <summary>Cancelled by the client (e.g. a stream closed early); tokens spent so far are billed.</summary>
     Cancelled,
+
+    /// <summary>
+    /// A stream still running: written before its first byte and checkpointed while it runs; a record left in this state
+    /// belongs to a server that stopped mid-stream, and its tokens up to the last checkpoint are billed.
+    /// </summary>
+    InProgress,
 }
 
 /// <summary>One metered request: tokens and cost, billed under the dimension <c>Inference</c>.</summary>
@@ -83,6 +89,12 @@ public sealed class UsageRecord
     /// <summary>Cost, rounded to <see cref="CostDecimals"/> places.</summary>
     public decimal Cost { get; private set; }
 
+    /// <summary>The price of a million input tokens in force when the request was made (0 when the model has no price).</summary>
+    public decimal InputPricePerMillion { get; private set; }
+
+    /// <summary>The price of a million output tokens in force when the request was made (0 when the model has no price).</summary>
+    public decimal OutputPricePerMillion { get; private set; }
+
     /// <summary>ISO 4217 currency code of <see cref="Cost"/>.</summary>
     public string Currency { get; private set; } = string.Empty;
 
@@ -112,7 +124,9 @@ public sealed class UsageRecord
         decimal cost,
         string currency,
         UsageOutcome outcome,
-        DateTimeOffset occurredAt)
+        DateTimeOffset occurredAt,
+        decimal inputPricePerMillion = 0,
+        decimal outputPricePerMillion = 0)
     {
         if (!Enum.IsDefined(taskType) || !Enum.IsDefined(surface) || !Enum.IsDefined(outcome))
         {
@@ -134,10 +148,33 @@ public sealed class UsageRecord
             InputTokens = Guard.NotNegative(inputTokens, "input_tokens"),
             OutputTokens = Guard.NotNegative(outputTokens, "output_tokens"),
             Cost = Math.Round(Guard.NotNegative(cost, "cost"), CostDecimals, MidpointRounding.ToEven),
+            InputPricePerMillion = Guard.NotNegative(inputPricePerMillion, "input_price_per_million"),
+            OutputPricePerMillion = Guard.NotNegative(outputPricePerMillion, "output_price_per_million"),
             Currency = Guard.CurrencyCode(currency),
             BillingDimension = InferenceBillingDimension,
             OccurredAt = Guard.Utc(occurredAt),
             Outcome = outcome,
         };
+    }
+
+    /// <summary>
+    /// Brings the record up to date as a stream goes on or ends: tokens and cost only grow (a late checkpoint never undoes a
+    /// later one), the outcome moves on from <see cref="UsageOutcome.InProgress"/> and then stays.
+    /// </summary>
+    public void Revise(long inputTokens, long outputTokens, decimal cost, UsageOutcome outcome, DateTimeOffset occurredAt)
+    {
+        if (!Enum.IsDefined(outcome))
+        {
+            throw new DomainValidationException("Unknown outcome");
+        }
+
+        InputTokens = Math.Max(InputTokens, Guard.NotNegative(inputTokens, "input_tokens"));
+        OutputTokens = Math.Max(OutputTokens, Guard.NotNegative(outputTokens, "output_tokens"));
+        Cost = Math.Max(Cost, Math.Round(Guard.NotNegative(cost, "cost"), CostDecimals, MidpointRounding.ToEven));
+        if (Outcome == UsageOutcome.InProgress)
+        {
+            Outcome = outcome;
+            OccurredAt = Guard.Utc(occurredAt);
+        }
     }
 }

@@ -54,6 +54,23 @@ internal sealed class WebConsoleDbContextModelSnapshot : ModelSnapshot
             b.ToTable("AuditEntries");
         });
 
+        modelBuilder.Entity("WebConsole.Domain.Billing.Budget", b =>
+        {
+            b.Property<Guid>("Id").HasColumnType("uniqueidentifier");
+            b.Property<DateTimeOffset>("CreatedAt").HasColumnType("datetimeoffset");
+            b.Property<string>("Currency").IsRequired().HasMaxLength(3).HasColumnType("nvarchar(3)");
+            b.Property<decimal>("MonthlyLimit").HasPrecision(19, 9).HasColumnType("decimal(19,9)");
+            b.Property<Guid>("OrganizationId").HasColumnType("uniqueidentifier");
+            b.Property<string>("Scope").IsRequired().HasMaxLength(32).HasColumnType("nvarchar(32)");
+            b.Property<string>("ScopeId").IsRequired().HasMaxLength(128).HasColumnType("nvarchar(128)");
+            b.Property<decimal?>("SoftLimit").HasPrecision(19, 9).HasColumnType("decimal(19,9)");
+            b.Property<string>("SoftWarnedMonth").HasMaxLength(7).HasColumnType("nvarchar(7)");
+            b.Property<DateTimeOffset>("UpdatedAt").HasColumnType("datetimeoffset");
+            b.HasKey("Id");
+            b.HasIndex("OrganizationId", "Scope", "ScopeId").IsUnique();
+            b.ToTable("Budgets");
+        });
+
         modelBuilder.Entity("WebConsole.Domain.Billing.ModelPrice", b =>
         {
             b.Property<Guid>("Id").HasColumnType("uniqueidentifier");
@@ -111,11 +128,13 @@ internal sealed class WebConsoleDbContextModelSnapshot : ModelSnapshot
             b.Property<Guid>("Id").HasColumnType("uniqueidentifier");
             b.Property<long?>("IngestTokensPerMinute").HasColumnType("bigint");
             b.Property<string>("ModelSelector").IsRequired().HasMaxLength(160).HasColumnType("nvarchar(160)");
+            b.Property<Guid?>("OrganizationId").HasColumnType("uniqueidentifier");
             b.Property<int?>("RequestsPerMinute").HasColumnType("int");
             b.Property<string>("Scope").IsRequired().HasMaxLength(32).HasColumnType("nvarchar(32)");
             b.Property<string>("ScopeId").HasMaxLength(128).HasColumnType("nvarchar(128)");
             b.Property<long?>("SearchTokensPerMinute").HasColumnType("bigint");
             b.HasKey("Id");
+            b.HasIndex("OrganizationId");
             b.HasIndex("Scope", "ScopeId");
             b.ToTable("RateLimitPolicies");
         });
@@ -186,12 +205,14 @@ internal sealed class WebConsoleDbContextModelSnapshot : ModelSnapshot
             b.Property<decimal>("Cost").HasPrecision(19, 9).HasColumnType("decimal(19,9)");
             b.Property<string>("Currency").IsRequired().HasMaxLength(3).HasColumnType("nvarchar(3)");
             b.Property<string>("InferenceId").IsRequired().HasMaxLength(256).HasColumnType("nvarchar(256)");
+            b.Property<decimal>("InputPricePerMillion").HasPrecision(19, 9).HasColumnType("decimal(19,9)");
             b.Property<long>("InputTokens").HasColumnType("bigint");
             b.Property<string>("ModelId").IsRequired().HasMaxLength(128).HasColumnType("nvarchar(128)");
             b.Property<DateTimeOffset>("OccurredAt").HasColumnType("datetimeoffset");
             b.Property<Guid>("OrganizationId").HasColumnType("uniqueidentifier");
             b.Property<string>("Outcome").IsRequired().HasMaxLength(32).HasColumnType("nvarchar(32)");
             b.Property<long>("OutputTokens").HasColumnType("bigint");
+            b.Property<decimal>("OutputPricePerMillion").HasPrecision(19, 9).HasColumnType("decimal(19,9)");
             b.Property<string>("RequestId").IsRequired().HasMaxLength(128).HasColumnType("nvarchar(128)");
             b.Property<string>("Surface").IsRequired().HasMaxLength(32).HasColumnType("nvarchar(32)");
             b.Property<string>("TaskType").IsRequired().HasMaxLength(32).HasColumnType("nvarchar(32)");
@@ -204,6 +225,19 @@ internal sealed class WebConsoleDbContextModelSnapshot : ModelSnapshot
             b.ToTable("UsageRecords");
         });
 
+        modelBuilder.Entity("WebConsole.Infrastructure.RateLimiting.RateLimitCounter", b =>
+        {
+            b.Property<Guid>("NodeId").HasColumnType("uniqueidentifier");
+            b.Property<string>("Key").HasMaxLength(512).HasColumnType("nvarchar(512)");
+            b.Property<long>("Slot").HasColumnType("bigint");
+            b.Property<long>("IngestTokens").HasColumnType("bigint");
+            b.Property<long>("Requests").HasColumnType("bigint");
+            b.Property<long>("SearchTokens").HasColumnType("bigint");
+            b.HasKey("NodeId", "Key", "Slot");
+            b.HasIndex("Slot");
+            b.ToTable("RateLimitCounters");
+        });
+
         modelBuilder.Entity("WebConsole.Domain.ApiKeys.ApiKey", b =>
         {
             b.HasOne("WebConsole.Domain.Tenancy.Organization", null).WithMany().HasForeignKey("OrganizationId").OnDelete(DeleteBehavior.NoAction).IsRequired();
@@ -212,6 +246,11 @@ internal sealed class WebConsoleDbContextModelSnapshot : ModelSnapshot
         });
 
         modelBuilder.Entity("WebConsole.Domain.Audit.AuditEntry", b =>
+        {
+            b.HasOne("WebConsole.Domain.Tenancy.Organization", null).WithMany().HasForeignKey("OrganizationId").OnDelete(DeleteBehavior.Cascade).IsRequired();
+        });
+
+        modelBuilder.Entity("WebConsole.Domain.Billing.Budget", b =>
         {
             b.HasOne("WebConsole.Domain.Tenancy.Organization", null).WithMany().HasForeignKey("OrganizationId").OnDelete(DeleteBehavior.Cascade).IsRequired();
         });

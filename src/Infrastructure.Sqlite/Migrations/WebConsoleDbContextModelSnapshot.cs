@@ -52,6 +52,23 @@ internal sealed class WebConsoleDbContextModelSnapshot : ModelSnapshot
             b.ToTable("AuditEntries");
         });
 
+        modelBuilder.Entity("WebConsole.Domain.Billing.Budget", b =>
+        {
+            b.Property<Guid>("Id").HasColumnType("TEXT");
+            b.Property<long>("CreatedAt").HasColumnType("INTEGER");
+            b.Property<string>("Currency").IsRequired().HasMaxLength(3).HasColumnType("TEXT");
+            b.Property<long>("MonthlyLimit").HasColumnType("INTEGER");
+            b.Property<Guid>("OrganizationId").HasColumnType("TEXT");
+            b.Property<string>("Scope").IsRequired().HasMaxLength(32).HasColumnType("TEXT");
+            b.Property<string>("ScopeId").IsRequired().HasMaxLength(128).HasColumnType("TEXT");
+            b.Property<long?>("SoftLimit").HasColumnType("INTEGER");
+            b.Property<string>("SoftWarnedMonth").HasMaxLength(7).HasColumnType("TEXT");
+            b.Property<long>("UpdatedAt").HasColumnType("INTEGER");
+            b.HasKey("Id");
+            b.HasIndex("OrganizationId", "Scope", "ScopeId").IsUnique();
+            b.ToTable("Budgets");
+        });
+
         modelBuilder.Entity("WebConsole.Domain.Billing.ModelPrice", b =>
         {
             b.Property<Guid>("Id").HasColumnType("TEXT");
@@ -109,11 +126,13 @@ internal sealed class WebConsoleDbContextModelSnapshot : ModelSnapshot
             b.Property<Guid>("Id").HasColumnType("TEXT");
             b.Property<long?>("IngestTokensPerMinute").HasColumnType("INTEGER");
             b.Property<string>("ModelSelector").IsRequired().HasMaxLength(160).HasColumnType("TEXT");
+            b.Property<Guid?>("OrganizationId").HasColumnType("TEXT");
             b.Property<int?>("RequestsPerMinute").HasColumnType("INTEGER");
             b.Property<string>("Scope").IsRequired().HasMaxLength(32).HasColumnType("TEXT");
             b.Property<string>("ScopeId").HasMaxLength(128).HasColumnType("TEXT");
             b.Property<long?>("SearchTokensPerMinute").HasColumnType("INTEGER");
             b.HasKey("Id");
+            b.HasIndex("OrganizationId");
             b.HasIndex("Scope", "ScopeId");
             b.ToTable("RateLimitPolicies");
         });
@@ -184,12 +203,14 @@ internal sealed class WebConsoleDbContextModelSnapshot : ModelSnapshot
             b.Property<long>("Cost").HasColumnType("INTEGER");
             b.Property<string>("Currency").IsRequired().HasMaxLength(3).HasColumnType("TEXT");
             b.Property<string>("InferenceId").IsRequired().HasMaxLength(256).HasColumnType("TEXT");
+            b.Property<long>("InputPricePerMillion").HasColumnType("INTEGER");
             b.Property<long>("InputTokens").HasColumnType("INTEGER");
             b.Property<string>("ModelId").IsRequired().HasMaxLength(128).HasColumnType("TEXT");
             b.Property<long>("OccurredAt").HasColumnType("INTEGER");
             b.Property<Guid>("OrganizationId").HasColumnType("TEXT");
             b.Property<string>("Outcome").IsRequired().HasMaxLength(32).HasColumnType("TEXT");
             b.Property<long>("OutputTokens").HasColumnType("INTEGER");
+            b.Property<long>("OutputPricePerMillion").HasColumnType("INTEGER");
             b.Property<string>("RequestId").IsRequired().HasMaxLength(128).HasColumnType("TEXT");
             b.Property<string>("Surface").IsRequired().HasMaxLength(32).HasColumnType("TEXT");
             b.Property<string>("TaskType").IsRequired().HasMaxLength(32).HasColumnType("TEXT");
@@ -202,6 +223,19 @@ internal sealed class WebConsoleDbContextModelSnapshot : ModelSnapshot
             b.ToTable("UsageRecords");
         });
 
+        modelBuilder.Entity("WebConsole.Infrastructure.RateLimiting.RateLimitCounter", b =>
+        {
+            b.Property<Guid>("NodeId").HasColumnType("TEXT");
+            b.Property<string>("Key").HasMaxLength(512).HasColumnType("TEXT");
+            b.Property<long>("Slot").HasColumnType("INTEGER");
+            b.Property<long>("IngestTokens").HasColumnType("INTEGER");
+            b.Property<long>("Requests").HasColumnType("INTEGER");
+            b.Property<long>("SearchTokens").HasColumnType("INTEGER");
+            b.HasKey("NodeId", "Key", "Slot");
+            b.HasIndex("Slot");
+            b.ToTable("RateLimitCounters");
+        });
+
         modelBuilder.Entity("WebConsole.Domain.ApiKeys.ApiKey", b =>
         {
             b.HasOne("WebConsole.Domain.Tenancy.Organization", null).WithMany().HasForeignKey("OrganizationId").OnDelete(DeleteBehavior.NoAction).IsRequired();
@@ -210,6 +244,11 @@ internal sealed class WebConsoleDbContextModelSnapshot : ModelSnapshot
         });
 
         modelBuilder.Entity("WebConsole.Domain.Audit.AuditEntry", b =>
+        {
+            b.HasOne("WebConsole.Domain.Tenancy.Organization", null).WithMany().HasForeignKey("OrganizationId").OnDelete(DeleteBehavior.Cascade).IsRequired();
+        });
+
+        modelBuilder.Entity("WebConsole.Domain.Billing.Budget", b =>
         {
             b.HasOne("WebConsole.Domain.Tenancy.Organization", null).WithMany().HasForeignKey("OrganizationId").OnDelete(DeleteBehavior.Cascade).IsRequired();
         });

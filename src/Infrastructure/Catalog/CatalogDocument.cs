@@ -32,6 +32,35 @@ public sealed partial class CatalogDocument
     /// <summary>The reference rate limits, in file order.</summary>
     public IReadOnlyList<ReferenceRateLimit> RateLimits { get; }
 
+    /// <summary>
+    /// The default limits of each model family (task type), derived from the reference rows: a family row applies as it
+    /// is, a model row lends its limits to its model's task type (the product documents give the same limits to every
+    /// model of a kind), and <c>completion</c> follows <c>chat_completion</c> (both are the managed LLMs). The first row
+    /// of a family wins. These apply to every model, embedded ones included, that no more specific policy names.
+    /// </summary>
+    public IReadOnlyList<ReferenceRateLimit> FamilyDefaults()
+    {
+        var taskTypeOf = Models.ToDictionary(m => m.Id, m => m.TaskType, StringComparer.Ordinal);
+        var families = new Dictionary<TaskType, RateLimit>();
+        foreach (var reference in RateLimits)
+        {
+            TaskType? family = reference.Selector.Kind == ModelSelectorKind.Family
+                ? TaskTypes.Parse(reference.Selector.Value)
+                : taskTypeOf.TryGetValue(reference.Selector.Value, out var taskType) ? taskType : null;
+            if (family is { } f)
+            {
+                families.TryAdd(f, reference.Limit);
+            }
+        }
+
+        if (families.TryGetValue(TaskType.ChatCompletion, out var chat))
+        {
+            families.TryAdd(TaskType.Completion, chat);
+        }
+
+        return [.. families.OrderBy(f => f.Key).Select(f => new ReferenceRateLimit(ModelSelector.ForFamily(f.Key), f.Value))];
+    }
+
     /// <summary>Reads the embedded catalog.</summary>
     public static CatalogDocument LoadEmbedded()
     {

@@ -42,7 +42,7 @@ public static class CatalogSeeder
                 .ToListAsync(cancellationToken))
             .Select(p => p.ModelSelector)
             .ToHashSet();
-        foreach (var reference in catalog.RateLimits.Where(r => !globalSelectors.Contains(r.Selector)))
+        foreach (var reference in catalog.RateLimits.Concat(catalog.FamilyDefaults()).Where(r => globalSelectors.Add(r.Selector)))
         {
             context.RateLimitPolicies.Add(RateLimitPolicy.Create(Guid.NewGuid(), RateLimitScope.Global, null, reference.Selector, reference.Limit));
         }

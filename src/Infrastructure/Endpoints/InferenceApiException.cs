@@ -22,6 +22,13 @@ public sealed class InferenceApiException(int status, string type, string reason
     /// <summary>The reason shown to clients.</summary>
     public string Reason { get; } = reason;
 
+    /// <summary>Response headers that go with the error (e.g. <c>Retry-After</c> and <c>x-ratelimit-*</c> on a 429).</summary>
+    public IReadOnlyList<KeyValuePair<string, string>> Headers { get; private init; } = [];
+
+    /// <summary>The same error with these headers.</summary>
+    public InferenceApiException WithHeaders(IReadOnlyList<KeyValuePair<string, string>> headers) =>
+        new(Status, Type, Reason, InnerException) { Headers = headers };
+
     /// <summary>A 400 <c>status_exception</c>.</summary>
     public static InferenceApiException BadRequest(string reason) => new(400, StatusExceptionType, reason);
 

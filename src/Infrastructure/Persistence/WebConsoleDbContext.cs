@@ -11,6 +11,7 @@ using WebConsole.Domain.Tenancy;
 using WebConsole.Domain.Usage;
 using WebConsole.Infrastructure.Identity;
 using WebConsole.Infrastructure.Persistence.Configurations;
+using WebConsole.Infrastructure.RateLimiting;
 
 namespace WebConsole.Infrastructure.Persistence;
 
@@ -77,6 +78,10 @@ public sealed class WebConsoleDbContext : DbContext
 
     public DbSet<AuditEntry> AuditEntries => Set<AuditEntry>();
 
+    public DbSet<Budget> Budgets => Set<Budget>();
+
+    public DbSet<RateLimitCounter> RateLimitCounters => Set<RateLimitCounter>();
+
     private bool IsSqlite => Database.ProviderName == SqliteProviderName;
 
     protected override void ConfigureConventions(ModelConfigurationBuilder configurationBuilder)
@@ -104,6 +109,8 @@ public sealed class WebConsoleDbContext : DbContext
         modelBuilder.ApplyConfiguration(new ModelPriceConfiguration());
         modelBuilder.ApplyConfiguration(new UsageRecordConfiguration(sqlite));
         modelBuilder.ApplyConfiguration(new AuditEntryConfiguration());
+        modelBuilder.ApplyConfiguration(new BudgetConfiguration(sqlite));
+        modelBuilder.ApplyConfiguration(new RateLimitCounterConfiguration());
         ApplyTenantFilters(modelBuilder);
     }
 
@@ -119,5 +126,7 @@ public sealed class WebConsoleDbContext : DbContext
         modelBuilder.Entity<InferenceEndpoint>().HasQueryFilter(e => SeesAllOrganizations || e.OrganizationId == CurrentOrganizationId);
         modelBuilder.Entity<UsageRecord>().HasQueryFilter(u => SeesAllOrganizations || u.OrganizationId == CurrentOrganizationId);
         modelBuilder.Entity<AuditEntry>().HasQueryFilter(a => SeesAllOrganizations || a.OrganizationId == CurrentOrganizationId);
+        modelBuilder.Entity<Budget>().HasQueryFilter(b => SeesAllOrganizations || b.OrganizationId == CurrentOrganizationId);
+        modelBuilder.Entity<RateLimitPolicy>().HasQueryFilter(p => SeesAllOrganizations || p.OrganizationId == null || p.OrganizationId == CurrentOrganizationId);
     }
 }

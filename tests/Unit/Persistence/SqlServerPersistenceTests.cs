@@ -32,6 +32,7 @@ public sealed class SqlServerPersistenceTests
         Assert.Contains("CREATE UNIQUE INDEX [IX_UsageRecords_RequestId]", script, StringComparison.Ordinal);
         Assert.Contains("'20261121000000_Initial'", script, StringComparison.Ordinal);
         Assert.Contains("'20261122000000_Identity'", script, StringComparison.Ordinal);
+        Assert.Contains("'20261123000000_Billing'", script, StringComparison.Ordinal);
     }
 
     [Fact]

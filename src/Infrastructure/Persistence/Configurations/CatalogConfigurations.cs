@@ -3,7 +3,9 @@ using Microsoft.EntityFrameworkCore.Metadata.Builders;
 using WebConsole.Domain.Billing;
 using WebConsole.Domain.Catalog;
 using WebConsole.Domain.RateLimiting;
+using WebConsole.Domain.Tenancy;
 using WebConsole.Domain.Usage;
+using WebConsole.Infrastructure.RateLimiting;
 
 namespace WebConsole.Infrastructure.Persistence.Configurations;
 
@@ -39,6 +41,7 @@ internal sealed class RateLimitPolicyConfiguration : IEntityTypeConfiguration<Ra
         builder.Property(p => p.ScopeId).HasMaxLength(128);
         builder.Property(p => p.ModelSelector).HasConversion(ValueConversions.ModelSelectorText).HasMaxLength(160).IsRequired();
         builder.HasIndex(p => new { p.Scope, p.ScopeId });
+        builder.HasIndex(p => p.OrganizationId);
     }
 }
 
@@ -77,15 +80,57 @@ internal sealed class UsageRecordConfiguration(bool sqlite) : IEntityTypeConfigu
         {
             // SQLite keeps decimals as TEXT and EF cannot SUM them there; scaled integers sum exactly in SQL.
             builder.Property(u => u.Cost).HasConversion(ValueConversions.ScaledCost);
+            builder.Property(u => u.InputPricePerMillion).HasConversion(ValueConversions.ScaledCost);
+            builder.Property(u => u.OutputPricePerMillion).HasConversion(ValueConversions.ScaledCost);
         }
         else
         {
             builder.Property(u => u.Cost).HasPrecision(19, UsageRecord.CostDecimals);
+            builder.Property(u => u.InputPricePerMillion).HasPrecision(19, 9);
+            builder.Property(u => u.OutputPricePerMillion).HasPrecision(19, 9);
         }
 
         // Usage outlives keys, users and endpoints (it is billing history), so no foreign keys here.
         builder.HasIndex(u => u.RequestId).IsUnique();
         builder.HasIndex(u => new { u.OrganizationId, u.OccurredAt });
         builder.HasIndex(u => new { u.TeamId, u.OccurredAt });
+    }
+}
+
+internal sealed class BudgetConfiguration(bool sqlite) : IEntityTypeConfiguration<Budget>
+{
+    public void Configure(EntityTypeBuilder<Budget> builder)
+    {
+        builder.ToTable("Budgets");
+        builder.HasKey(b => b.Id);
+        builder.Property(b => b.Id).ValueGeneratedNever();
+        builder.Property(b => b.Scope).HasConversion<string>().HasMaxLength(ValueConversions.EnumLength);
+        builder.Property(b => b.ScopeId).HasMaxLength(128);
+        builder.Property(b => b.Currency).HasMaxLength(3);
+        builder.Property(b => b.SoftWarnedMonth).HasMaxLength(7);
+        if (sqlite)
+        {
+            builder.Property(b => b.MonthlyLimit).HasConversion(ValueConversions.ScaledCost);
+            builder.Property(b => b.SoftLimit).HasConversion(ValueConversions.ScaledCost);
+        }
+        else
+        {
+            builder.Property(b => b.MonthlyLimit).HasPrecision(19, 9);
+            builder.Property(b => b.SoftLimit).HasPrecision(19, 9);
+        }
+
+        builder.HasOne<Organization>().WithMany().HasForeignKey(b => b.OrganizationId).OnDelete(DeleteBehavior.Cascade);
+        builder.HasIndex(b => new { b.OrganizationId, b.Scope, b.ScopeId }).IsUnique();
+    }
+}
+
+internal sealed class RateLimitCounterConfiguration : IEntityTypeConfiguration<RateLimitCounter>
+{
+    public void Configure(EntityTypeBuilder<RateLimitCounter> builder)
+    {
+        builder.ToTable("RateLimitCounters");
+        builder.HasKey(c => new { c.NodeId, c.Key, c.Slot });
+        builder.Property(c => c.Key).HasMaxLength(512);
+        builder.HasIndex(c => c.Slot);
     }
 }

@@ -60,6 +60,7 @@ internal static class ChunkInferenceApi
                 }
 
                 var request = InferenceRequests.ParsePerform(body, taskType, runner.Limits);
+                await runner.AdmitAsync(caller, resolved, request, deadline.Token);
                 var settings = resolved.Endpoint.ChunkingSettings ?? ChunkingSettings.Default;
                 var chunks = request.Input.Select(text => chunker.Chunk(text, settings)).ToList();
                 var texts = chunks.SelectMany((inputChunks, i) => inputChunks.Select(chunk => chunk.Slice(request.Input[i]))).ToList();

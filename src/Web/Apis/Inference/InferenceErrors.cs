@@ -19,6 +19,7 @@ internal static class InferenceErrors
     /// <summary>Writes the envelope directly (for handlers that stream, before the first byte).</summary>
     public static Task WriteAsync(HttpContext context, InferenceApiException error)
     {
+        ApplyHeaders(context.Response, error);
         context.Response.StatusCode = error.Status;
         context.Response.Headers[SecurityErrors.ElasticProductHeader] = "Elasticsearch";
         return context.Response.WriteAsJsonAsync(SecurityErrors.Envelope(error.Status, error.Type, error.Reason), context.RequestAborted);
@@ -37,7 +38,18 @@ internal static class InferenceErrors
         }
         catch (Exception ex) when (InferenceApiException.From(ex) is not null && !context.HttpContext.Response.HasStarted)
         {
-            return Result(InferenceApiException.From(ex)!);
+            var error = InferenceApiException.From(ex)!;
+            ApplyHeaders(context.HttpContext.Response, error);
+            return Result(error);
+        }
+    }
+
+    /// <summary>Sets the error's own headers (<c>Retry-After</c>, <c>x-ratelimit-*</c>, ...) on the response.</summary>
+    public static void ApplyHeaders(HttpResponse response, InferenceApiException error)
+    {
+        foreach (var (name, value) in error.Headers)
+        {
+            response.Headers[name] = value;
         }
     }
 

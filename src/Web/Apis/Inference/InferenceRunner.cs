@@ -5,6 +5,8 @@ using WebConsole.Domain.Endpoints;
 using WebConsole.Domain.Usage;
 using WebConsole.Inference.Abstractions;
 using WebConsole.Inference.Generation;
+using WebConsole.Domain.RateLimiting;
+using WebConsole.Infrastructure.Admission;
 using WebConsole.Infrastructure.Endpoints;
 using WebConsole.Infrastructure.Identity;
 using WebConsole.Infrastructure.Usage;
@@ -16,13 +18,23 @@ namespace WebConsole.Web.Apis.Inference;
 /// reported in headers). Scoped.
 /// </summary>
 internal sealed class InferenceRunner(
-    IEndpointResolver resolver, IInferenceUsageSink usageSink, IOptions<InferenceApiOptions> options, TimeProvider time, IHttpContextAccessor http)
+    IEndpointResolver resolver,
+    IInferenceUsageSink usageSink,
+    InferenceAdmission admission,
+    IOptions<InferenceApiOptions> options,
+    TimeProvider time,
+    IHttpContextAccessor http) : IDisposable
 {
+    private AdmissionTicket? _ticket;
+
     public const string InputTokensHeader = "x-webconsole-input-tokens";
     public const string OutputTokensHeader = "x-webconsole-output-tokens";
     public const string CostHeader = "x-webconsole-cost";
 
     public InferenceApiOptions Limits => options.Value;
+
+    /// <summary>This request's id: the usage record's, and the key that makes recording it twice harmless.</summary>
+    public string RequestId { get; } = Guid.CreateVersion7().ToString("N");
 
     public TimeProvider Time => time;
 
@@ -106,14 +118,43 @@ internal sealed class InferenceRunner(
             ? Require(resolved.Client.Completion, resolved).CompleteStreamingAsync(request.Input[0], null, cancellationToken)
             : Require(resolved.Client.ChatCompletion, resolved).GetStreamingResponseAsync(request.Chat!.Messages, request.Chat.Options, cancellationToken);
 
+    /// <summary>
+    /// Admits the request through the admission gates (rate limits, budgets) before it runs, with its tokens counted up
+    /// front; throws the refusal (429, 402, ...) with its headers. The gates' headers (<c>x-ratelimit-*</c>, warnings) are
+    /// set on the response at once, so both plain answers and streams carry them. Call once per request, after parsing.
+    /// </summary>
+    public async Task AdmitAsync(CallerIdentity caller, ResolvedEndpoint resolved, InferenceRequest request, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(resolved);
+        ArgumentNullException.ThrowIfNull(request);
+        var (input, output) = EstimateTokens(resolved, request);
+        var admissionRequest = new AdmissionRequest(
+            caller, resolved.Endpoint, ModelId(resolved) ?? resolved.Endpoint.InferenceId.Value, input, output,
+            TokenBudgets.FromInputType(request.InputType == InputType.Ingest ? "ingest" : null), RequestId);
+        _ticket = await admission.AdmitAsync(admissionRequest, cancellationToken);
+        if (http.HttpContext?.Response is { HasStarted: false } response)
+        {
+            foreach (var (name, value) in _ticket.Headers)
+            {
+                response.Headers[name] = value;
+            }
+        }
+    }
+
     /// <summary>Records the usage (never cancelled: a disconnected client's tokens count) and answers its cost.</summary>
     public async Task<decimal> RecordAsync(CallerIdentity caller, ResolvedEndpoint resolved, UsageDetails usage, bool streamed, bool completed)
     {
         var record = new InferenceUsage(caller, resolved.Endpoint.InferenceId.Value, resolved.Endpoint.Service, resolved.Endpoint.TaskType,
             ModelId(resolved), usage.InputTokens, usage.OutputTokens, streamed, completed,
-            http.HttpContext?.Request.Path.StartsWithSegments("/v1", StringComparison.OrdinalIgnoreCase) == true ? Surface.OpenAI : Surface.Inference);
-        return await usageSink.RecordAsync(record, CancellationToken.None);
+            http.HttpContext?.Request.Path.StartsWithSegments("/v1", StringComparison.OrdinalIgnoreCase) == true ? Surface.OpenAI : Surface.Inference,
+            RequestId);
+        var cost = await usageSink.RecordAsync(record, CancellationToken.None);
+        _ticket?.Settle(usage.InputTokens, usage.OutputTokens, cost);
+        return cost;
     }
+
+    /// <summary>A request that ends without a record did no billable work: what its admission reserved is given back.</summary>
+    public void Dispose() => _ticket?.Release();
 
     /// <summary>Writes the usage headers (before the body starts).</summary>
     public static void WriteUsageHeaders(HttpResponse response, UsageDetails usage, decimal cost)
@@ -133,6 +174,21 @@ internal sealed class InferenceRunner(
     /// <summary>The model name answers carry: the request's, else the endpoint's model, else the endpoint id.</summary>
     public static string ModelName(ResolvedEndpoint resolved, string? requested) =>
         !string.IsNullOrEmpty(requested) ? requested : ModelId(resolved) ?? resolved.Endpoint.InferenceId.Value;
+
+    /// <summary>
+    /// The tokens a request is admitted with: input tokens (about four characters a token until counted with the
+    /// endpoint's tokenizer) and, for generation, the output cap as the estimate of output tokens.
+    /// </summary>
+    private static (long Input, long Output) EstimateTokens(ResolvedEndpoint resolved, InferenceRequest request)
+    {
+        long characters = request.Input.Sum(static t => (long)t.Length) + (request.Query?.Length ?? 0)
+            + (request.Chat?.Messages.Sum(static m => (long)m.Text.Length) ?? 0);
+        var input = (characters + 3) / 4;
+        var output = resolved.Endpoint.TaskType is TaskType.Completion or TaskType.ChatCompletion
+            ? request.Chat?.Options.MaxOutputTokens ?? 256
+            : 0;
+        return (input, output);
+    }
 
     private static string? ModelId(ResolvedEndpoint resolved) => EndpointJson.ModelIdOf(resolved.Endpoint.ServiceSettings);
 

@@ -60,6 +60,7 @@ internal static class PerformInferenceApi
                     deadline.Restart(InferenceRunner.ReadTimeout(http.Request, resolved.Endpoint.TaskType));
                 }
 
+                await runner.AdmitAsync(caller, resolved, request, deadline.Token);
                 var (result, usage) = await InferenceRunner.RunAsync(resolved, request, deadline.Token);
                 var cost = await runner.RecordAsync(caller, resolved, usage, streamed: false, completed: true);
                 InferenceRunner.WriteUsageHeaders(http.Response, usage, cost);
@@ -106,6 +107,7 @@ internal static class PerformInferenceApi
             }
 
             var request = InferenceRequests.ParsePerform(body, taskType, runner.Limits);
+            await runner.AdmitAsync(caller, resolved, request, deadline.Token);
             var model = InferenceRunner.ModelName(resolved, request.Chat?.Model);
             var id = ChatShapes.NewId();
             var created = runner.Time.GetUtcNow().ToUnixTimeSeconds();

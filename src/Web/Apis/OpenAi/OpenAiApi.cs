@@ -49,6 +49,7 @@ internal static class OpenAiApi
             {
                 var resolved = await ResolveAsync(runner, caller, model, TaskType.ChatCompletion, deadline.Token);
                 var request = new InferenceRequest([], null, InputType.Unspecified, [], null, true, chat);
+                await runner.AdmitAsync(caller, resolved, request, deadline.Token);
                 var id = ChatShapes.NewId();
                 var created = runner.Time.GetUtcNow().ToUnixTimeSeconds();
                 if (!stream)
@@ -126,6 +127,7 @@ internal static class OpenAiApi
                 var resolved = await ResolveAsync(runner, caller, model, TaskType.TextEmbedding, deadline.Token);
                 var generator = resolved.Client.TextEmbedding
                     ?? throw InferenceApiException.BadRequest($"The [{resolved.Endpoint.Service}] service cannot serve embeddings");
+                await runner.AdmitAsync(caller, resolved, new InferenceRequest(input, null, InputType.Unspecified, [], null, false, null), deadline.Token);
                 var result = await generator.GenerateAsync(input, null, deadline.Token);
                 var data = new JsonArray();
                 for (var i = 0; i < result.Embeddings.Count; i++)
@@ -241,6 +243,7 @@ internal static class OpenAiApi
 
     private static async Task WriteErrorAsync(HttpContext http, InferenceApiException error)
     {
+        InferenceErrors.ApplyHeaders(http.Response, error);
         http.Response.StatusCode = error.Status;
         http.Response.ContentType = "application/json";
         await http.Response.WriteAsync(ErrorBody(error).ToJsonString(), http.RequestAborted);
