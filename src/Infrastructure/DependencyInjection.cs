@@ -1,6 +1,7 @@
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using WebConsole.Infrastructure.Persistence;
+using WebConsole.Infrastructure.RateLimiting;
 using WebConsole.Infrastructure.Text;
 
 namespace WebConsole.Infrastructure;
@@ -17,6 +18,8 @@ public static class DependencyInjection
         ArgumentNullException.ThrowIfNull(builder);
         builder.Services.TryAddSingleton(TimeProvider.System);
         builder.Services.TryAddSingleton<Admission.InferenceAdmission>();
+        builder.Services.AddWebConsoleRateLimiting();
+        builder.Services.AddWebConsoleRateLimitSharing();
         builder.AddWebConsolePersistence(databaseProviders);
         builder.Services.AddIcuTextSegmentation();
         return builder;

@@ -56,7 +56,8 @@ public sealed record GenerationResponse(string Text, FinishReason FinishReason, 
 
 /// <summary>
 /// A piece of a streamed generation: <see cref="Text"/> never splits a character; the last update carries
-/// <see cref="FinishReason"/> and <see cref="Usage"/>.
+/// <see cref="FinishReason"/> and the total <see cref="Usage"/>. Earlier updates may carry the usage so far (the embedded
+/// host's do), which billing checkpoints while the stream runs; null when the client cannot tell.
 /// </summary>
 public sealed record GenerationUpdate(string Text, FinishReason? FinishReason = null, UsageDetails? Usage = null);
 

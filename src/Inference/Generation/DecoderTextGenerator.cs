@@ -90,17 +90,24 @@ public sealed class DecoderTextGenerator : IChatClient, ITextCompletionClient, I
     public IAsyncEnumerable<GenerationUpdate> CompleteStreamingAsync(string prompt, GenerationOptions? options = null, CancellationToken cancellationToken = default) =>
         GenerateAsync(EncodePrompt(prompt), options, cancellationToken);
 
-    /// <summary>Generates from prompt ids, one update per piece of text; the last carries the finish reason and usage.</summary>
+    /// <summary>
+    /// Generates from prompt ids, one update per piece of text, each with the usage so far (billing checkpoints a running
+    /// stream with it); the last carries the finish reason and the total usage.
+    /// </summary>
     public async IAsyncEnumerable<GenerationUpdate> GenerateAsync(
         IReadOnlyList<int> promptIds,
         GenerationOptions? options = null,
         [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
+        ArgumentNullException.ThrowIfNull(promptIds);
+        var generated = 0;
         await foreach (var token in GenerateTokensAsync(promptIds, options, cancellationToken))
         {
+            // Every entry but the final one stands for one generated token (the final one carries the exact total).
+            generated++;
             if (token.Text.Length > 0 || token.FinishReason is not null)
             {
-                yield return new GenerationUpdate(token.Text, token.FinishReason, token.Usage);
+                yield return new GenerationUpdate(token.Text, token.FinishReason, token.Usage ?? new UsageDetails(promptIds.Count, generated));
             }
         }
     }

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using WebConsole.Domain.Endpoints;
 using WebConsole.Inference.Abstractions;
 using WebConsole.Inference.Deployments;
 using WebConsole.Inference.Generation;
@@ -125,8 +126,13 @@ public sealed class EmbeddedInferenceHost(ModelRegistry registry, OnnxSessionFac
     }
 
     private sealed class DeployedTextEmbedding(
-        BatchingDeployment<TokenizedText, DenseEmbedding> deployment, ITokenizer tokenizer, TextEmbeddingSettings settings) : IDenseEmbeddingGenerator
+        BatchingDeployment<TokenizedText, DenseEmbedding> deployment, ITokenizer tokenizer, TextEmbeddingSettings settings)
+        : IDenseEmbeddingGenerator, IEmbeddingTokenCounter
     {
+        // Counted as GenerateAsync tokenizes, truncation allowed: a request refused for length fails when it runs.
+        public long CountInputTokens(IReadOnlyList<string> inputs, InputType inputType) =>
+            inputs.Sum(text => (long)TextEmbeddingPipeline.Tokenize(tokenizer, settings, text, inputType, allowTruncation: true).Length);
+
         public async Task<DenseEmbeddingResult> GenerateAsync(IReadOnlyList<string> inputs, EmbeddingOptions? options = null, CancellationToken cancellationToken = default)
         {
             ArgumentNullException.ThrowIfNull(inputs);
@@ -138,8 +144,12 @@ public sealed class EmbeddedInferenceHost(ModelRegistry registry, OnnxSessionFac
     }
 
     private sealed class DeployedSparseEmbedding(
-        BatchingDeployment<TokenizedText, SparseEmbedding> deployment, ITokenizer tokenizer, int maxLength) : ISparseEmbeddingGenerator
+        BatchingDeployment<TokenizedText, SparseEmbedding> deployment, ITokenizer tokenizer, int maxLength)
+        : ISparseEmbeddingGenerator, IEmbeddingTokenCounter
     {
+        public long CountInputTokens(IReadOnlyList<string> inputs, InputType inputType) =>
+            inputs.Sum(text => (long)SparseEmbeddingPipeline.Tokenize(tokenizer, maxLength, text, allowTruncation: true).Length);
+
         public async Task<SparseEmbeddingResult> GenerateAsync(IReadOnlyList<string> inputs, EmbeddingOptions? options = null, CancellationToken cancellationToken = default)
         {
             ArgumentNullException.ThrowIfNull(inputs);
@@ -150,8 +160,12 @@ public sealed class EmbeddedInferenceHost(ModelRegistry registry, OnnxSessionFac
         }
     }
 
-    private sealed class DeployedReranker(BatchingDeployment<TokenizedText, float> deployment, ITokenizer tokenizer, int maxLength) : IReranker
+    private sealed class DeployedReranker(BatchingDeployment<TokenizedText, float> deployment, ITokenizer tokenizer, int maxLength)
+        : IReranker, IRerankTokenCounter
     {
+        public long CountInputTokens(string query, IReadOnlyList<string> documents) =>
+            documents.Sum(document => (long)RerankPipeline.TokenizePair(tokenizer, maxLength, query, document).Length);
+
         public async Task<RerankResult> RerankAsync(string query, IReadOnlyList<string> documents, RerankOptions? options = null, CancellationToken cancellationToken = default)
         {
             ArgumentNullException.ThrowIfNull(documents);
@@ -166,7 +180,7 @@ public sealed class EmbeddedInferenceHost(ModelRegistry registry, OnnxSessionFac
 /// A decoder deployment as a chat and completion client: each request holds one allocation for its whole generation,
 /// and cancelling frees it at once.
 /// </summary>
-public sealed class DeployedGenerator : IChatClient, ITextCompletionClient
+public sealed class DeployedGenerator : IChatClient, ITextCompletionClient, IPromptTokenCounter
 {
     private readonly ExclusiveDeployment<DecoderTextGenerator> _deployment;
     private readonly ITokenizer _tokenizer;
@@ -194,6 +208,12 @@ public sealed class DeployedGenerator : IChatClient, ITextCompletionClient
     /// <inheritdoc />
     public IAsyncEnumerable<GenerationUpdate> CompleteStreamingAsync(string prompt, GenerationOptions? options = null, CancellationToken cancellationToken = default) =>
         Generate(_tokenizer.Encode(prompt).Ids, options, cancellationToken);
+
+    /// <inheritdoc />
+    public long CountPromptTokens(IReadOnlyList<ChatMessage> messages) => DecoderTextGenerator.EncodeChat(_template, _tokenizer, messages).Length;
+
+    /// <inheritdoc />
+    public long CountPromptTokens(string prompt) => _tokenizer.Encode(prompt).Length;
 
     // The prompt is encoded once, here: its size admits it to the queue and the worker generates from the same ids.
     private IAsyncEnumerable<GenerationUpdate> Generate(int[] promptIds, GenerationOptions? options, CancellationToken cancellationToken) =>

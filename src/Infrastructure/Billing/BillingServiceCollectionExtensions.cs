@@ -11,7 +11,7 @@ public static class BillingServiceCollectionExtensions
     /// <summary>
     /// Adds <see cref="BillingOptions"/> (section <c>Billing</c>, validated at start), the <see cref="PriceBook"/> and the
     /// <see cref="UsageLedger"/> as the <see cref="IInferenceUsageSink"/> (replacing any sink registered before) and as a
-    /// hosted service, so stopping the host writes the records it still holds.
+    /// hosted service, so stopping the host writes the records it still holds; and the monthly budgets with their admission gate.
     /// </summary>
     public static IServiceCollection AddWebConsoleBilling(this IServiceCollection services)
     {
@@ -24,6 +24,7 @@ public static class BillingServiceCollectionExtensions
         services.TryAddSingleton<UsageLedger>();
         services.Replace(ServiceDescriptor.Singleton<IInferenceUsageSink>(sp => sp.GetRequiredService<UsageLedger>()));
         services.AddSingleton<IHostedService>(sp => sp.GetRequiredService<UsageLedger>());
+        services.AddWebConsoleBudgets();
         return services;
     }
 }

@@ -12,7 +12,7 @@ public static class UsageCsv
     public static IReadOnlyList<string> Columns { get; } =
     [
         "occurred_at", "request_id", "team_id", "api_key_id", "user_id", "inference_id", "model_id", "task_type", "surface",
-        "input_tokens", "output_tokens", "cost", "currency", "outcome",
+        "input_tokens", "output_tokens", "cost", "currency", "outcome", "input_price_per_million", "output_price_per_million",
     ];
 
     /// <summary>Writes the header and one row per record, flushing every few hundred rows so the export streams.</summary>
@@ -65,9 +65,14 @@ public static class UsageCsv
             .Append(r.OutputTokens.ToString(c)).Append(',')
             .Append(r.Cost.ToString(c)).Append(',')
             .Append(Escape(r.Currency)).Append(',')
-            .Append(Escape(r.Outcome.ToString().ToLowerInvariant()))
+            .Append(Escape(OutcomeName(r.Outcome))).Append(',')
+            .Append(r.InputPricePerMillion.ToString(c)).Append(',')
+            .Append(r.OutputPricePerMillion.ToString(c))
             .Append("\r\n");
     }
+
+    // A stream still running, or left so by a server that stopped mid-stream (billed up to its last checkpoint).
+    private static string OutcomeName(UsageOutcome outcome) => outcome == UsageOutcome.InProgress ? "in_progress" : outcome.ToString().ToLowerInvariant();
 
     private static string SurfaceName(Surface surface) => surface switch
     {

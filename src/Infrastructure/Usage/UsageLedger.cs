@@ -4,6 +4,7 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using WebConsole.Domain.Billing;
 using WebConsole.Domain.Usage;
 using WebConsole.Infrastructure.Billing;
 using WebConsole.Infrastructure.Identity;
@@ -12,15 +13,31 @@ using WebConsole.Infrastructure.Persistence;
 namespace WebConsole.Infrastructure.Usage;
 
 /// <summary>
-/// The usage ledger: one <see cref="UsageRecord"/> per inference request, priced by the <see cref="PriceBook"/>, committed
-/// before the caller answers. Concurrent requests share one write (group commit): a single background writer takes
-/// everything queued while the previous write ran and saves it in one <c>SaveChanges</c>; each caller's task completes
-/// once its record is committed. While the database is unavailable, records wait (up to
-/// <see cref="BillingOptions.LedgerBufferCapacity"/>) and the writer retries with backoff; past that, new records are
-/// refused with <see cref="UsageLedgerUnavailableException"/>. A retried write never doubles a record: records are keyed
-/// by request id, and after a failed write the ids already in the database count as written. Stopping the host writes
-/// what is still held. Thread-safe; a singleton.
+/// The usage ledger: one <see cref="UsageRecord"/> per inference request, priced by the <see cref="PriceBook"/> (the price
+/// in force is stored on the record), committed before the caller answers. Concurrent requests share one write (group
+/// commit): a single background writer takes everything queued while the previous write ran and saves it in one
+/// <c>SaveChanges</c>; each caller's task completes once its record is committed. While the database is unavailable,
+/// records wait (up to <see cref="BillingOptions.LedgerBufferCapacity"/>) and the writer retries with backoff; past that,
+/// new requests are refused with <see cref="UsageLedgerUnavailableException"/>. A retried write never doubles a record:
+/// records are keyed by request id, and after a failed write the ids already in the database count as written. Stopping
+/// the host writes what is still held. Thread-safe; a singleton.
 /// </summary>
+/// <remarks>
+/// <para>
+/// Streams: <see cref="BeginAsync"/> commits an <see cref="UsageOutcome.InProgress"/> record before the stream's first
+/// byte, priced at the price in force then; <see cref="CheckpointAsync"/> (every <see cref="CheckpointInterval"/> of a
+/// running stream) and the final <see cref="RecordAsync"/> revise that record through the same group commit, at the same
+/// price. Revisions only raise tokens and cost, so their order within a batch, a retried batch or a late checkpoint never
+/// lowers a record; a revision whose record is not written yet (same batch) is applied to it before the write. A server
+/// killed mid-stream thus leaves one record, billed up to its last checkpoint: at most the last second of output tokens
+/// is lost, none is counted twice.
+/// </para>
+/// <para>
+/// Records left <see cref="UsageOutcome.InProgress"/> by a stopped process stay so: with several nodes on one database a
+/// starting node cannot tell them from another node's running streams, and they are billed as checkpointed (the usage API
+/// and the CSV count them like any record). Their <see cref="UsageRecord.OccurredAt"/> is the time of their last checkpoint.
+/// </para>
+/// </remarks>
 public sealed partial class UsageLedger : IInferenceUsageSink, IHostedService, IAsyncDisposable, IDisposable
 {
     private readonly ISystemDbContextFactory _contexts;
@@ -31,6 +48,7 @@ public sealed partial class UsageLedger : IInferenceUsageSink, IHostedService, I
     private readonly Channel<Pending> _queue = Channel.CreateUnbounded<Pending>(new UnboundedChannelOptions { SingleReader = true });
     private readonly CancellationTokenSource _abandon = new();
     private readonly ConcurrentDictionary<Guid, Guid> _teamOfOrganization = new();
+    private readonly ConcurrentDictionary<string, OpenStream> _open = new(StringComparer.Ordinal);
     private readonly Task _writer;
     private int _held;
     private int _commits;
@@ -49,6 +67,15 @@ public sealed partial class UsageLedger : IInferenceUsageSink, IHostedService, I
         _writer = Task.Run(WriteLoopAsync);
     }
 
+    /// <summary>
+    /// How often a running stream checkpoints its tokens: half the guaranteed second, so a checkpoint that waits for a
+    /// group commit still lands within it.
+    /// </summary>
+    public static TimeSpan CheckpointInterval { get; } = TimeSpan.FromMilliseconds(500);
+
+    /// <summary>Streams begun and not yet recorded as ended.</summary>
+    public int OpenStreams => _open.Count;
+
     /// <summary>Records waiting for the database (queued or being written).</summary>
     public int Held => Volatile.Read(ref _held);
 
@@ -63,56 +90,69 @@ public sealed partial class UsageLedger : IInferenceUsageSink, IHostedService, I
     {
         ArgumentNullException.ThrowIfNull(usage);
         var at = _time.GetUtcNow();
-        var modelId = string.IsNullOrWhiteSpace(usage.ModelId) ? usage.InferenceId : usage.ModelId;
-        PriceQuote quote;
-        try
+        var outcome = usage.Completed ? UsageOutcome.Succeeded : usage.Failed ? UsageOutcome.Failed : UsageOutcome.Cancelled;
+
+        // The end of a begun stream revises its record at the price it began with; it is never refused for a full buffer
+        // (the answer was served already: refusing would only lose its tokens).
+        if (usage.RequestId is { } requestId && _open.TryRemove(requestId, out var stream))
         {
-            quote = await _prices.QuoteAsync(modelId, usage.TaskType, usage.InputTokens, usage.OutputTokens, at, cancellationToken);
-        }
-        catch (Exception ex) when (ex is not OperationCanceledException)
-        {
-            // Only before the first price list was ever read: without it the cost is unknown, and serving unbilled is not an option.
-            throw new UsageLedgerUnavailableException("Usage cannot be recorded: the price list could not be read", ex);
+            var revision = Create(usage, requestId, stream.Price, outcome, at);
+            return await EnqueueAsync(new Pending(revision, usage.Caller.TeamId is null, Revises: true), mayRefuse: false).ConfigureAwait(false);
         }
 
-        var caller = usage.Caller;
-
-        // Users without a team are billed to their organization's default team, resolved by the writer (it may need the database).
-        var record = UsageRecord.Create(
-            Guid.CreateVersion7(at),
-            usage.RequestId ?? Guid.CreateVersion7(at).ToString("N"),
-            caller.OrganizationId,
-            caller.TeamId ?? caller.OrganizationId,
-            caller.ApiKeyId,
-            caller.UserId,
-            usage.InferenceId,
-            modelId,
-            usage.TaskType,
-            usage.Surface,
-            usage.InputTokens,
-            usage.OutputTokens,
-            quote.Cost,
-            quote.Price?.Currency ?? _prices.Currency,
-            usage.Completed ? UsageOutcome.Succeeded : UsageOutcome.Cancelled,
-            at);
-        var pending = new Pending(record, caller.TeamId is null);
-
-        if (Interlocked.Increment(ref _held) > _options.LedgerBufferCapacity)
-        {
-            Interlocked.Decrement(ref _held);
-            throw new UsageLedgerUnavailableException(
-                $"Usage cannot be recorded: {_options.LedgerBufferCapacity} records are already waiting for the database; try again later");
-        }
-
-        if (!_queue.Writer.TryWrite(pending))
-        {
-            Interlocked.Decrement(ref _held);
-            throw new UsageLedgerUnavailableException("Usage cannot be recorded: the server is stopping");
-        }
+        var price = await QuoteAsync(usage, at, cancellationToken).ConfigureAwait(false);
+        var record = Create(usage, usage.RequestId ?? Guid.CreateVersion7(at).ToString("N"), price, outcome, at);
 
         // Not cancellable: once queued the record will be written, and the answer must wait for it.
-        await pending.Committed.Task.ConfigureAwait(false);
-        return record.Cost;
+        return await EnqueueAsync(new Pending(record, usage.Caller.TeamId is null, Revises: false), mayRefuse: true).ConfigureAwait(false);
+    }
+
+    /// <inheritdoc />
+    /// <exception cref="UsageLedgerUnavailableException">The buffer is full, the server is stopping or no price list could be read.</exception>
+    /// <exception cref="ArgumentException">The usage has no request id, or a stream with that id is already open.</exception>
+    public async ValueTask BeginAsync(InferenceUsage usage, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(usage);
+        var requestId = usage.RequestId ?? throw new ArgumentException("A stream's usage needs its request id", nameof(usage));
+        var at = _time.GetUtcNow();
+        var price = await QuoteAsync(usage, at, cancellationToken).ConfigureAwait(false);
+        if (!_open.TryAdd(requestId, new OpenStream(price)))
+        {
+            throw new ArgumentException($"The stream [{requestId}] has begun already", nameof(usage));
+        }
+
+        try
+        {
+            var record = Create(usage, requestId, price, UsageOutcome.InProgress, at);
+            await EnqueueAsync(new Pending(record, usage.Caller.TeamId is null, Revises: false), mayRefuse: true).ConfigureAwait(false);
+        }
+        catch
+        {
+            // Refused (or abandoned at shutdown): the stream is not served, so nothing of it is billed.
+            _open.TryRemove(requestId, out _);
+            throw;
+        }
+    }
+
+    /// <inheritdoc />
+    public async Task CheckpointAsync(InferenceUsage usage)
+    {
+        ArgumentNullException.ThrowIfNull(usage);
+        if (usage.RequestId is not { } requestId || !_open.TryGetValue(requestId, out var stream))
+        {
+            return;
+        }
+
+        var revision = Create(usage, requestId, stream.Price, UsageOutcome.InProgress, _time.GetUtcNow());
+        try
+        {
+            await EnqueueAsync(new Pending(revision, usage.Caller.TeamId is null, Revises: true), mayRefuse: false).ConfigureAwait(false);
+        }
+        catch (UsageLedgerUnavailableException ex)
+        {
+            // Only when the server stops: the stream's end (or its last stored checkpoint) bills it.
+            LogCheckpointDropped(_log, requestId, ex);
+        }
     }
 
     /// <summary>Reads the price list so the first request does not wait for it; a database down at start is not fatal here.</summary>
@@ -161,6 +201,64 @@ public sealed partial class UsageLedger : IInferenceUsageSink, IHostedService, I
 
     /// <summary>For containers disposed synchronously: blocks while <see cref="DisposeAsync"/> writes what is held.</summary>
     public void Dispose() => DisposeAsync().AsTask().GetAwaiter().GetResult();
+
+    private async ValueTask<Price?> QuoteAsync(InferenceUsage usage, DateTimeOffset at, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await _prices.FindAsync(ModelOf(usage), at, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            // Only before the first price list was ever read: without it the cost is unknown, and serving unbilled is not an option.
+            throw new UsageLedgerUnavailableException("Usage cannot be recorded: the price list could not be read", ex);
+        }
+    }
+
+    private static string ModelOf(InferenceUsage usage) => string.IsNullOrWhiteSpace(usage.ModelId) ? usage.InferenceId : usage.ModelId;
+
+    // Users without a team are billed to their organization's default team, resolved by the writer (it may need the database).
+    private UsageRecord Create(InferenceUsage usage, string requestId, Price? price, UsageOutcome outcome, DateTimeOffset at)
+    {
+        var caller = usage.Caller;
+        return UsageRecord.Create(
+            Guid.CreateVersion7(at),
+            requestId,
+            caller.OrganizationId,
+            caller.TeamId ?? caller.OrganizationId,
+            caller.ApiKeyId,
+            caller.UserId,
+            usage.InferenceId,
+            ModelOf(usage),
+            usage.TaskType,
+            usage.Surface,
+            usage.InputTokens,
+            usage.OutputTokens,
+            PriceBook.CostAt(price, usage.TaskType, usage.InputTokens, usage.OutputTokens),
+            price?.Currency ?? _prices.Currency,
+            outcome,
+            at,
+            price?.InputPerMillion ?? 0m,
+            price?.OutputPerMillion ?? 0m);
+    }
+
+    private Task<decimal> EnqueueAsync(Pending pending, bool mayRefuse)
+    {
+        if (Interlocked.Increment(ref _held) > _options.LedgerBufferCapacity && mayRefuse)
+        {
+            Interlocked.Decrement(ref _held);
+            throw new UsageLedgerUnavailableException(
+                $"Usage cannot be recorded: {_options.LedgerBufferCapacity} records are already waiting for the database; try again later");
+        }
+
+        if (!_queue.Writer.TryWrite(pending))
+        {
+            Interlocked.Decrement(ref _held);
+            throw new UsageLedgerUnavailableException("Usage cannot be recorded: the server is stopping");
+        }
+
+        return pending.Committed.Task;
+    }
 
     private async Task WriteLoopAsync()
     {
@@ -214,34 +312,44 @@ public sealed partial class UsageLedger : IInferenceUsageSink, IHostedService, I
     {
         await using var context = _contexts.CreateDbContext();
 
-        // A failed write may still have committed (the connection broke after COMMIT): what is there counts as written.
-        if (batch.Exists(p => p.Attempted))
-        {
-            var ids = batch.Select(p => p.Record.RequestId).ToList();
-            var written = (await context.UsageRecords.AsNoTracking().Where(u => ids.Contains(u.RequestId))
-                .Select(u => u.RequestId).ToListAsync().ConfigureAwait(false)).ToHashSet(StringComparer.Ordinal);
-            if (written.Count > 0)
-            {
-                var done = batch.FindAll(p => written.Contains(p.Record.RequestId));
-                batch.RemoveAll(p => written.Contains(p.Record.RequestId));
-                Release(done, failure: null);
-                if (batch.Count == 0)
-                {
-                    return;
-                }
-            }
-        }
+        // Revisions need their record, and a failed write may still have committed (the connection broke after COMMIT):
+        // what is there counts as written. Plain first writes skip the lookup, so a non-streamed request costs one write.
+        var lookup = batch.Where(p => p.Revises || p.Attempted).Select(p => p.Record.RequestId).Distinct(StringComparer.Ordinal).ToList();
+        var records = lookup.Count == 0
+            ? new Dictionary<string, UsageRecord>(StringComparer.Ordinal)
+            : await context.UsageRecords.Where(u => lookup.Contains(u.RequestId))
+                .ToDictionaryAsync(u => u.RequestId, StringComparer.Ordinal).ConfigureAwait(false);
 
         await ResolveTeamsAsync(context, batch).ConfigureAwait(false);
         foreach (var pending in batch)
         {
             pending.Attempted = true;
-            context.UsageRecords.Add(pending.NeedsTeam ? WithTeam(pending.Record, _teamOfOrganization[pending.Record.OrganizationId]) : pending.Record);
+            var r = pending.Record;
+            if (records.TryGetValue(r.RequestId, out var existing))
+            {
+                // A stream's checkpoint or end raises its record; a plain record written already (a retried call) stands.
+                if (pending.Revises)
+                {
+                    existing.Revise(r.InputTokens, r.OutputTokens, r.Cost, r.Outcome, r.OccurredAt);
+                }
+
+                pending.Cost = existing.Cost;
+                continue;
+            }
+
+            // A revision whose record is not in the database (its beginning was lost) is written as the record itself.
+            var row = pending.NeedsTeam ? WithTeam(r, _teamOfOrganization[r.OrganizationId]) : r;
+            context.UsageRecords.Add(row);
+            records[r.RequestId] = row;
+            pending.Cost = row.Cost;
         }
 
         // Not cancellable: a write cut halfway would leave the caller guessing; shutdown waits for it instead.
-        await context.SaveChangesAsync(CancellationToken.None).ConfigureAwait(false);
-        Interlocked.Increment(ref _commits);
+        if (context.ChangeTracker.HasChanges())
+        {
+            await context.SaveChangesAsync(CancellationToken.None).ConfigureAwait(false);
+            Interlocked.Increment(ref _commits);
+        }
     }
 
     // The organization's team named "Default" (every organization is created with one), else its oldest team, else the
@@ -267,7 +375,7 @@ public sealed partial class UsageLedger : IInferenceUsageSink, IHostedService, I
 
     private static UsageRecord WithTeam(UsageRecord r, Guid teamId) => UsageRecord.Create(
         r.Id, r.RequestId, r.OrganizationId, teamId, r.ApiKeyId, r.UserId, r.InferenceId, r.ModelId, r.TaskType, r.Surface,
-        r.InputTokens, r.OutputTokens, r.Cost, r.Currency, r.Outcome, r.OccurredAt);
+        r.InputTokens, r.OutputTokens, r.Cost, r.Currency, r.Outcome, r.OccurredAt, r.InputPricePerMillion, r.OutputPricePerMillion);
 
     private void Release(List<Pending> done, Exception? failure)
     {
@@ -276,7 +384,7 @@ public sealed partial class UsageLedger : IInferenceUsageSink, IHostedService, I
         {
             if (failure is null)
             {
-                pending.Committed.TrySetResult();
+                pending.Committed.TrySetResult(pending.Cost);
             }
             else
             {
@@ -306,14 +414,20 @@ public sealed partial class UsageLedger : IInferenceUsageSink, IHostedService, I
     [LoggerMessage(3, LogLevel.Warning, "The price list could not be read at start; it is read again on the first request")]
     private static partial void LogPricesUnavailable(ILogger logger, Exception exception);
 
-    private sealed class Pending(UsageRecord record, bool needsTeam)
+    [LoggerMessage(4, LogLevel.Warning, "A checkpoint of stream {RequestId} was dropped")]
+    private static partial void LogCheckpointDropped(ILogger logger, string requestId, Exception exception);
+
+    /// <summary>A record to write; <paramref name="Revises"/>: a stream's checkpoint or end, which raises its record if it exists.</summary>
+    private sealed record Pending(UsageRecord Record, bool NeedsTeam, bool Revises)
     {
-        public UsageRecord Record { get; } = record;
-
-        public bool NeedsTeam { get; } = needsTeam;
-
         public bool Attempted { get; set; }
 
-        public TaskCompletionSource Committed { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        /// <summary>The record's cost as written (set by the writer).</summary>
+        public decimal Cost { get; set; }
+
+        public TaskCompletionSource<decimal> Committed { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
     }
+
+    /// <summary>A begun stream: its checkpoints and end are priced as it began.</summary>
+    private sealed record OpenStream(Price? Price);
 }

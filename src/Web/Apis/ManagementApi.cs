@@ -35,6 +35,7 @@ public static class ManagementApi
         services.TryAddScoped<TenancyManagement>();
         services.TryAddScoped<ModelManagement>();
         services.TryAddScoped<WebConsole.Infrastructure.Usage.UsageQueryService>();
+        services.TryAddScoped<RateLimitManagement>();
         return services;
     }
 
@@ -63,6 +64,8 @@ public static class ManagementApi
         api.MapModelsApi();
         api.MapPricesApi();
         api.MapUsageApi();
+        api.MapBudgetsApi();
+        api.MapRateLimitsApi();
         return app;
     }
 

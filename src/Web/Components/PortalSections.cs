@@ -28,6 +28,14 @@ public static class PortalSections
         "Usage", "usage", "query_stats",
         "Requests, tokens and cost per team, key, endpoint and model over time, with budgets and exports.");
 
+    public static readonly PortalSection RateLimits = new(
+        "Rate limits", "rate-limits", "speed",
+        "Requests and tokens per minute per model: the installation's defaults and your organization's, teams' and keys' overrides.");
+
+    public static readonly PortalSection Budgets = new(
+        "Budgets", "budgets", "savings",
+        "Monthly spending caps of teams and API keys: spend against each limit, warnings past the threshold, refusals at the limit.");
+
     public static readonly PortalSection Teams = new(
         "Teams & keys", "teams", "group",
         "Organizations, teams and members, API keys with their roles, expiry and allowed endpoints, and rate limits.");
@@ -36,5 +44,5 @@ public static class PortalSections
         "Settings", "settings", "settings",
         "Installation settings for operators: catalog backends, prices, global rate limits and model sources.");
 
-    public static IReadOnlyList<PortalSection> All { get; } = [Overview, Endpoints, Playground, Models, Usage, Teams, Settings];
+    public static IReadOnlyList<PortalSection> All { get; } = [Overview, Endpoints, Playground, Models, Usage, RateLimits, Budgets, Teams, Settings];
 }

@@ -93,7 +93,7 @@ public sealed class PostgreSqlPersistenceTests(PostgresCluster cluster) : IAsync
 
         await using var check = NewContext();
         Assert.Equal(27, await check.CatalogModels.CountAsync());
-        Assert.Equal(7, await check.RateLimitPolicies.CountAsync());
+        Assert.Equal(11, await check.RateLimitPolicies.CountAsync());
     }
 
     [Fact]

@@ -127,12 +127,17 @@ internal static class PersistenceScenarios
         {
             Assert.Equal(27, await check.CatalogModels.CountAsync());
             var policies = await check.RateLimitPolicies.ToListAsync();
-            Assert.Equal(7, policies.Count);
+            // The catalog's seven reference rows, plus the family defaults they imply for the families without a row.
+            Assert.Equal(11, policies.Count);
             Assert.All(policies, p => Assert.Equal(RateLimitScope.Global, p.Scope));
             var llms = Assert.Single(policies, p => p.ModelSelector == ModelSelector.ForFamily(TaskType.ChatCompletion));
             Assert.Equal(RateLimit.Create(2000, null, null), llms.Limit);
             var elser = Assert.Single(policies, p => p.ModelSelector == ModelSelector.ForModel("elser_model_2"));
             Assert.Equal(RateLimit.Create(6000, 6_000_000, 600_000), elser.Limit);
+            Assert.Equal(RateLimit.Create(6000, 6_000_000, 600_000), Assert.Single(policies, p => p.ModelSelector == ModelSelector.ForFamily(TaskType.SparseEmbedding)).Limit);
+            Assert.Equal(RateLimit.Create(6000, 6_000_000, 600_000), Assert.Single(policies, p => p.ModelSelector == ModelSelector.ForFamily(TaskType.TextEmbedding)).Limit);
+            Assert.Equal(RateLimit.Create(600, null, 6_000_000), Assert.Single(policies, p => p.ModelSelector == ModelSelector.ForFamily(TaskType.Rerank)).Limit);
+            Assert.Equal(RateLimit.Create(2000, null, null), Assert.Single(policies, p => p.ModelSelector == ModelSelector.ForFamily(TaskType.Completion)).Limit);
             var legacy = await check.CatalogModels.SingleAsync(m => m.Id == "anthropic-claude-3.7-sonnet");
             Assert.Equal(ReleaseStatus.LegacyEolSoon, legacy.ReleaseStatus);
             Assert.Equal(new DateOnly(2026, 4, 28), legacy.EolDate);

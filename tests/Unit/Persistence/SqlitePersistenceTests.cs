@@ -83,7 +83,7 @@ public sealed class SqlitePersistenceTests : IAsyncLifetime
         {
             await DatabaseInitializer.InitializeAsync(again);
             Assert.Equal(27, await again.CatalogModels.CountAsync());
-            Assert.Equal(7, await again.RateLimitPolicies.CountAsync());
+            Assert.Equal(11, await again.RateLimitPolicies.CountAsync());
         }
     }
 

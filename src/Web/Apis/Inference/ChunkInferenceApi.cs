@@ -86,6 +86,7 @@ internal static class ChunkInferenceApi
         }
         catch (Exception ex) when (InferenceApiException.From(ex) is { } error && !http.Response.HasStarted)
         {
+            InferenceErrors.ApplyHeaders(http.Response, error);
             await SecurityErrors.Elastic(error.Status, error.Type, error.Reason).ExecuteAsync(http);
         }
         catch (OperationCanceledException) when (http.RequestAborted.IsCancellationRequested)

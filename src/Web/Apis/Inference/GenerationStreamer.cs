@@ -2,13 +2,16 @@ using WebConsole.Inference.Abstractions;
 using WebConsole.Inference.Generation;
 using WebConsole.Infrastructure.Endpoints;
 using WebConsole.Infrastructure.Identity;
+using WebConsole.Infrastructure.Usage;
 
 namespace WebConsole.Web.Apis.Inference;
 
 /// <summary>
 /// Runs one streamed generation for either surface: errors before the first byte propagate (the caller answers a plain
-/// HTTP error), errors after it become an error event; the usage is recorded exactly once, also when the client leaves
-/// mid-stream (its disconnect cancels the generation through the deadline's token, which frees the allocation).
+/// HTTP error), errors after it become an error event. The usage record is committed (in progress) before the first byte,
+/// checkpointed every <see cref="UsageLedger.CheckpointInterval"/> while the stream runs and revised once when it ends,
+/// also when the client leaves mid-stream (its disconnect cancels the generation through the deadline's token, which
+/// frees the allocation); all under the request's id, so it stays one record.
 /// </summary>
 internal sealed class GenerationStreamer(InferenceRunner runner, CallerIdentity caller, ResolvedEndpoint resolved, RequestDeadline deadline)
 {
@@ -23,6 +26,8 @@ internal sealed class GenerationStreamer(InferenceRunner runner, CallerIdentity 
         UsageDetails? reported = null;
         var count = 0;
         var recorded = false;
+        var checkpoint = Task.CompletedTask;
+        var checkpointedAt = 0L;
         var token = deadline.Token;
         var enumerator = updates.GetAsyncEnumerator(token);
         try
@@ -40,16 +45,24 @@ internal sealed class GenerationStreamer(InferenceRunner runner, CallerIdentity 
 
             // Once the first piece exists the request has been served in time; from here only the client ends it.
             deadline.Disarm();
+            if (more)
+            {
+                Observe(enumerator.Current);
+                await BeginAsync();
+            }
+
             await events.StartAsync(token);
             var first = true;
             while (more)
             {
-                var update = enumerator.Current;
-                count++;
-                reported = update.Usage ?? reported;
-                await writeUpdate(update, first, token);
+                await writeUpdate(enumerator.Current, first, token);
                 first = false;
                 more = await enumerator.MoveNextAsync();
+                if (more)
+                {
+                    Observe(enumerator.Current);
+                    CheckpointIfDue();
+                }
             }
 
             var usage = InferenceRunner.UsageSoFar(reported, count, null);
@@ -83,14 +96,54 @@ internal sealed class GenerationStreamer(InferenceRunner runner, CallerIdentity 
             await enumerator.DisposeAsync();
         }
 
+        void Observe(GenerationUpdate update)
+        {
+            count++;
+            reported = update.Usage ?? reported;
+        }
+
+        // The record exists before the first byte is sent: a server killed from here on leaves it billed up to its last
+        // checkpoint. Refused (the ledger's buffer is full or the server stops), the stream is answered with the error.
+        async Task BeginAsync()
+        {
+            try
+            {
+                await runner.BeginStreamAsync(caller, resolved, InferenceRunner.UsageSoFar(reported, count, null));
+                checkpointedAt = runner.Time.GetTimestamp();
+            }
+            catch
+            {
+                recorded = true;
+                throw;
+            }
+        }
+
+        // Queued, not awaited: the stream never waits for the database, and a stream has at most one checkpoint queued.
+        void CheckpointIfDue()
+        {
+            if (checkpoint.IsCompleted && runner.Time.GetElapsedTime(checkpointedAt) >= UsageLedger.CheckpointInterval)
+            {
+                checkpointedAt = runner.Time.GetTimestamp();
+                checkpoint = runner.CheckpointStreamAsync(caller, resolved, InferenceRunner.UsageSoFar(reported, count, null));
+            }
+        }
+
         async Task RecordOnceAsync(Exception failure)
         {
             // A failure before any token (overload, bad input) consumed nothing; a cancelled generation reports what it read and wrote.
             if (!recorded && (count > 0 || reported is not null || failure is GenerationCanceledException))
             {
                 recorded = true;
-                await runner.RecordAsync(caller, resolved, InferenceRunner.UsageSoFar(reported, count, failure), streamed: true, completed: false);
+                var cancelled = failure is OperationCanceledException or IOException || token.IsCancellationRequested;
+                await runner.RecordAsync(caller, resolved, Produced(failure), streamed: true, completed: false, failed: !cancelled);
             }
+        }
+
+        // A cancelled generation counts every token it made, also one not yet handed out as an update.
+        UsageDetails Produced(Exception failure)
+        {
+            var soFar = InferenceRunner.UsageSoFar(reported, count, failure);
+            return failure is GenerationCanceledException { Usage: var made } && made.OutputTokens > soFar.OutputTokens ? made : soFar;
         }
     }
 }

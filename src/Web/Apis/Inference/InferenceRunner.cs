@@ -141,17 +141,34 @@ internal sealed class InferenceRunner(
         }
     }
 
-    /// <summary>Records the usage (never cancelled: a disconnected client's tokens count) and answers its cost.</summary>
-    public async Task<decimal> RecordAsync(CallerIdentity caller, ResolvedEndpoint resolved, UsageDetails usage, bool streamed, bool completed)
+    /// <summary>
+    /// Records the usage (never cancelled: a disconnected client's tokens count) and answers its cost; for a stream begun
+    /// with <see cref="BeginStreamAsync"/> this is its final revision. <paramref name="failed"/>: ended by an error rather
+    /// than by its client or deadline. Settles the admission ticket.
+    /// </summary>
+    public async Task<decimal> RecordAsync(CallerIdentity caller, ResolvedEndpoint resolved, UsageDetails usage, bool streamed, bool completed, bool failed = false)
     {
-        var record = new InferenceUsage(caller, resolved.Endpoint.InferenceId.Value, resolved.Endpoint.Service, resolved.Endpoint.TaskType,
-            ModelId(resolved), usage.InputTokens, usage.OutputTokens, streamed, completed,
-            http.HttpContext?.Request.Path.StartsWithSegments("/v1", StringComparison.OrdinalIgnoreCase) == true ? Surface.OpenAI : Surface.Inference,
-            RequestId);
-        var cost = await usageSink.RecordAsync(record, CancellationToken.None);
+        var cost = await usageSink.RecordAsync(Usage(caller, resolved, usage, streamed, completed) with { Failed = failed && !completed }, CancellationToken.None);
         _ticket?.Settle(usage.InputTokens, usage.OutputTokens, cost);
         return cost;
     }
+
+    /// <summary>
+    /// Commits a stream's record (in progress, with the tokens so far) before its first byte; throws when the ledger cannot
+    /// take it (the stream is then refused). The stream ends with <see cref="RecordAsync"/>.
+    /// </summary>
+    public Task BeginStreamAsync(CallerIdentity caller, ResolvedEndpoint resolved, UsageDetails usageSoFar) =>
+        usageSink.BeginAsync(Usage(caller, resolved, usageSoFar, streamed: true, completed: false), CancellationToken.None).AsTask();
+
+    /// <summary>Queues a checkpoint of a running stream's tokens without waiting for the database; the task never fails.</summary>
+    public Task CheckpointStreamAsync(CallerIdentity caller, ResolvedEndpoint resolved, UsageDetails usageSoFar) =>
+        usageSink.CheckpointAsync(Usage(caller, resolved, usageSoFar, streamed: true, completed: false));
+
+    private InferenceUsage Usage(CallerIdentity caller, ResolvedEndpoint resolved, UsageDetails usage, bool streamed, bool completed) =>
+        new(caller, resolved.Endpoint.InferenceId.Value, resolved.Endpoint.Service, resolved.Endpoint.TaskType,
+            ModelId(resolved), usage.InputTokens, usage.OutputTokens, streamed, completed,
+            http.HttpContext?.Request.Path.StartsWithSegments("/v1", StringComparison.OrdinalIgnoreCase) == true ? Surface.OpenAI : Surface.Inference,
+            RequestId);
 
     /// <summary>A request that ends without a record did no billable work: what its admission reserved is given back.</summary>
     public void Dispose() => _ticket?.Release();
@@ -176,18 +193,46 @@ internal sealed class InferenceRunner(
         !string.IsNullOrEmpty(requested) ? requested : ModelId(resolved) ?? resolved.Endpoint.InferenceId.Value;
 
     /// <summary>
-    /// The tokens a request is admitted with: input tokens (about four characters a token until counted with the
-    /// endpoint's tokenizer) and, for generation, the output cap as the estimate of output tokens.
+    /// The tokens a request is admitted with: input tokens counted with the endpoint's own tokenizer where its client can
+    /// (the embedded host's: embeddings with their input type's prefix, rerank as query-document pairs, chat as the
+    /// conversation rendered with the model's template), else about four characters a token; and, for generation, the
+    /// output cap as the estimate of output tokens (reconciled with the real count when the request ends).
     /// </summary>
     private static (long Input, long Output) EstimateTokens(ResolvedEndpoint resolved, InferenceRequest request)
     {
-        long characters = request.Input.Sum(static t => (long)t.Length) + (request.Query?.Length ?? 0)
-            + (request.Chat?.Messages.Sum(static m => (long)m.Text.Length) ?? 0);
-        var input = (characters + 3) / 4;
         var output = resolved.Endpoint.TaskType is TaskType.Completion or TaskType.ChatCompletion
             ? request.Chat?.Options.MaxOutputTokens ?? 256
             : 0;
-        return (input, output);
+        return (CountInputTokens(resolved, request) ?? EstimateFromCharacters(request), output);
+    }
+
+    private static long? CountInputTokens(ResolvedEndpoint resolved, InferenceRequest request)
+    {
+        var client = resolved.Client;
+        try
+        {
+            return resolved.Endpoint.TaskType switch
+            {
+                TaskType.TextEmbedding => (client.TextEmbedding as IEmbeddingTokenCounter)?.CountInputTokens(request.Input, request.InputType),
+                TaskType.SparseEmbedding => (client.SparseEmbedding as IEmbeddingTokenCounter)?.CountInputTokens(request.Input, request.InputType),
+                TaskType.Rerank when request.Query is { } query => (client.Rerank as IRerankTokenCounter)?.CountInputTokens(query, request.Input),
+                TaskType.Completion when request.Input.Count > 0 => (client.Completion as IPromptTokenCounter)?.CountPromptTokens(request.Input[0]),
+                TaskType.ChatCompletion when request.Chat is { } chat => (client.ChatCompletion as IPromptTokenCounter)?.CountPromptTokens(chat.Messages),
+                _ => null,
+            };
+        }
+        catch (InferenceException)
+        {
+            // E.g. a model without a chat template: the request fails with that error when it runs; estimate meanwhile.
+            return null;
+        }
+    }
+
+    private static long EstimateFromCharacters(InferenceRequest request)
+    {
+        long characters = request.Input.Sum(static t => (long)t.Length) + (request.Query?.Length ?? 0)
+            + (request.Chat?.Messages.Sum(static m => (long)m.Text.Length) ?? 0);
+        return (characters + 3) / 4;
     }
 
     private static string? ModelId(ResolvedEndpoint resolved) => EndpointJson.ModelIdOf(resolved.Endpoint.ServiceSettings);

@@ -132,6 +132,9 @@ internal static class PerformInferenceApi
         }
     }
 
-    private static Task WriteErrorAsync(HttpContext http, InferenceApiException error) =>
-        SecurityErrors.Elastic(error.Status, error.Type, error.Reason).ExecuteAsync(http);
+    private static Task WriteErrorAsync(HttpContext http, InferenceApiException error)
+    {
+        InferenceErrors.ApplyHeaders(http.Response, error);
+        return SecurityErrors.Elastic(error.Status, error.Type, error.Reason).ExecuteAsync(http);
+    }
 }

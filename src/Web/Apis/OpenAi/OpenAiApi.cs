@@ -225,6 +225,7 @@ internal static class OpenAiApi
             404 => ("invalid_request_error", "model_not_found"),
             408 => ("timeout_error", "timeout"),
             413 => ("invalid_request_error", "request_too_large"),
+            402 => ("insufficient_quota", "insufficient_quota"),
             429 => ("rate_limit_error", "rate_limit_exceeded"),
             >= 500 => ("server_error", error.Type),
             _ => ("invalid_request_error", error.Type == InferenceApiException.StatusExceptionType ? null : error.Type),
@@ -244,7 +245,9 @@ internal static class OpenAiApi
     private static async Task WriteErrorAsync(HttpContext http, InferenceApiException error)
     {
         InferenceErrors.ApplyHeaders(http.Response, error);
-        http.Response.StatusCode = error.Status;
+
+        // An exhausted budget is OpenAI's exhausted quota: 429 with the type insufficient_quota (and no Retry-After).
+        http.Response.StatusCode = error.Status == StatusCodes.Status402PaymentRequired ? StatusCodes.Status429TooManyRequests : error.Status;
         http.Response.ContentType = "application/json";
         await http.Response.WriteAsync(ErrorBody(error).ToJsonString(), http.RequestAborted);
     }

@@ -337,6 +337,191 @@ public sealed class SlidingWindowLimiterTests
     public void Negative_tokens_are_rejected() =>
         Assert.Throws<ArgumentOutOfRangeException>(() => _limiter.TryAcquire(Key, RateLimit.Unlimited, -1, TokenBudget.Search));
 
+    [Fact]
+    public void Remote_counts_reduce_what_is_left_and_free_up_one_window_after_their_second()
+    {
+        // Another node admitted 40 requests ten seconds ago.
+        var now = UnixSeconds();
+        _limiter.SetRemote([new RateLimitSlotCount(Key, now - 10, 40, 0, 0)]);
+        var limit = RateLimit.Create(100, null, null);
+
+        var first = _limiter.TryAcquire(Key, limit, 0, TokenBudget.Search);
+        Assert.Equal(59, first.RequestsRemaining);
+        Assert.Equal(59, Acquire(limit, 100));
+
+        // The remote second ends 9 s ago and counts until a window after its end (51 s from now), before the local entries (60 s).
+        var refused = _limiter.TryAcquire(Key, limit, 0, TokenBudget.Search);
+        Assert.False(refused.Allowed);
+        Assert.Equal(0, refused.RequestsRemaining);
+        Assert.Equal(TimeSpan.FromSeconds(51), refused.RetryAfter);
+
+        _clock.Advance(TimeSpan.FromMilliseconds(50_999));
+        Assert.False(_limiter.TryAcquire(Key, limit, 0, TokenBudget.Search).Allowed);
+        _clock.Advance(TimeSpan.FromMilliseconds(1));
+        Assert.Equal(40, Acquire(limit, 100));
+
+        // Other keys are untouched by this key's remote counts.
+        Assert.Equal(99, _limiter.TryAcquire("org/model/other", limit, 0, TokenBudget.Search).RequestsRemaining);
+    }
+
+    [Fact]
+    public void Remote_tokens_count_against_their_own_budget_and_set_the_reset()
+    {
+        var now = UnixSeconds();
+        _limiter.SetRemote([new RateLimitSlotCount(Key, now, 1, 0, 700), new RateLimitSlotCount(Key, now - 30, 1, 900, 0)]);
+        var limit = RateLimit.Create(null, 1_000, 1_000);
+
+        var search = _limiter.TryAcquire(Key, limit, 400, TokenBudget.Search);
+        Assert.False(search.Allowed);
+        Assert.Equal(RateLimitKind.SearchTokensPerMinute, search.RefusedBy);
+        Assert.Equal(300, search.TokensRemaining);
+        Assert.Equal(TimeSpan.FromSeconds(61), search.RetryAfter);
+        Assert.True(_limiter.TryAcquire(Key, limit, 300, TokenBudget.Search).Allowed);
+
+        var ingest = _limiter.TryAcquire(Key, limit, 101, TokenBudget.Ingest);
+        Assert.False(ingest.Allowed);
+        Assert.Equal(100, ingest.TokensRemaining);
+        Assert.Equal(TimeSpan.FromSeconds(31), ingest.RetryAfter);
+
+        // 31 s on, the ingest second has left the window; the search second and the local 300 have not.
+        _clock.Advance(TimeSpan.FromSeconds(31));
+        Assert.True(_limiter.TryAcquire(Key, limit, 1_000, TokenBudget.Ingest).Allowed);
+        Assert.False(_limiter.TryAcquire(Key, limit, 1, TokenBudget.Search).Allowed);
+
+        // The local 300 free at 60 s, the remote 700 at 61 s.
+        _clock.Advance(TimeSpan.FromSeconds(29));
+        var partly = _limiter.TryAcquire(Key, limit, 301, TokenBudget.Search);
+        Assert.Equal(300, partly.TokensRemaining);
+        Assert.Equal(TimeSpan.FromSeconds(1), partly.RetryAfter);
+        _clock.Advance(TimeSpan.FromSeconds(1));
+        Assert.True(_limiter.TryAcquire(Key, limit, 1_000, TokenBudget.Search).Allowed);
+    }
+
+    [Fact]
+    public void Set_remote_replaces_the_previous_counts_and_adds_up_the_rows_of_one_second()
+    {
+        var now = UnixSeconds();
+        var limit = RateLimit.Create(100, null, null);
+        _limiter.SetRemote([new RateLimitSlotCount(Key, now, 30, 0, 0), new RateLimitSlotCount(Key, now, 20, 0, 0), new RateLimitSlotCount(Key, now - 1, 5, 0, 0)]);
+        Assert.Equal(44, _limiter.TryAcquire(Key, limit, 0, TokenBudget.Search).RequestsRemaining);
+
+        // A newer read replaces the old one; a second whose rows sum below zero counts as nothing; seconds out of the window are ignored.
+        _limiter.SetRemote([new RateLimitSlotCount(Key, now, 10, 0, -50), new RateLimitSlotCount(Key, now - 61, 500, 0, 0)]);
+        var decision = _limiter.TryAcquire(Key, RateLimit.Create(100, null, 1_000), 0, TokenBudget.Search);
+        Assert.Equal(88, decision.RequestsRemaining);
+        Assert.Equal(1_000, decision.TokensRemaining);
+
+        _limiter.SetRemote([]);
+        Assert.Equal(97, _limiter.TryAcquire(Key, limit, 0, TokenBudget.Search).RequestsRemaining);
+    }
+
+    [Fact]
+    public void Deltas_are_recorded_per_second_only_when_sharing_and_drained_once()
+    {
+        var limit = RateLimit.Create(3, null, 1_000);
+        Assert.True(_limiter.TryAcquire(Key, limit, 10, TokenBudget.Search).Allowed);
+        Assert.Empty(_limiter.DrainLocalDeltas());
+
+        _limiter.RecordsLocalDeltas = true;
+        var start = UnixSeconds();
+        Assert.True(_limiter.TryAcquire(Key, limit, 100, TokenBudget.Search).Allowed);
+        _clock.Advance(TimeSpan.FromMilliseconds(1_500));
+        Assert.True(_limiter.TryAcquire(Key, limit, 50, TokenBudget.Ingest).Allowed);
+        Assert.False(_limiter.TryAcquire(Key, limit, 1, TokenBudget.Search).Allowed); // refused: not counted
+        _limiter.Reconcile(Key, TokenBudget.Search, 7);
+        _limiter.Reconcile("org/model/other", TokenBudget.Ingest, 3);
+
+        // A refund of 120 search tokens takes 7 from the reconcile's entry and 100 from the request of the first second, each
+        // recorded against its own second, and 10 from the request counted before sharing, which no other node ever saw.
+        _limiter.Reconcile(Key, TokenBudget.Search, -120);
+
+        var deltas = _limiter.DrainLocalDeltas().OrderBy(d => d.Key == Key ? 0 : 1).ThenBy(d => d.Slot);
+        Assert.Equal(
+            [
+                new RateLimitSlotCount(Key, start, 1, 0, 100 - 100),
+                new RateLimitSlotCount(Key, start + 1, 1, 50, 7 - 7),
+                new RateLimitSlotCount("org/model/other", start + 1, 0, 3, 0),
+            ],
+            deltas);
+        Assert.Empty(_limiter.DrainLocalDeltas());
+
+        _limiter.TryAcquire(Key, RateLimit.Unlimited, 0, TokenBudget.Search);
+        Assert.Equal([new RateLimitSlotCount(Key, start + 1, 1, 0, 0)], _limiter.DrainLocalDeltas());
+    }
+
+    [Fact]
+    public void Two_limiters_exchanging_their_deltas_share_one_limit()
+    {
+        // Two nodes on one clock; the "database" is the sum of what each drained, read back by the other.
+        var nodeB = new SlidingWindowLimiter(_clock) { RecordsLocalDeltas = true };
+        _limiter.RecordsLocalDeltas = true;
+        var limit = RateLimit.Create(100, null, null);
+        var written = new List<RateLimitSlotCount>();
+
+        Assert.Equal(30, Acquire(limit, 30));
+        written.AddRange(_limiter.DrainLocalDeltas());
+        nodeB.SetRemote(written);
+        var admittedByB = 0;
+        for (var i = 0; i < 100; i++)
+        {
+            admittedByB += nodeB.TryAcquire(Key, limit, 0, TokenBudget.Search).Allowed ? 1 : 0;
+        }
+
+        Assert.Equal(70, admittedByB);
+        _limiter.SetRemote(nodeB.DrainLocalDeltas());
+        Assert.False(_limiter.TryAcquire(Key, limit, 0, TokenBudget.Search).Allowed);
+
+        // A window on, each node's own entries have aged out but the other's second still counts, for one more second.
+        _clock.Advance(TimeSpan.FromSeconds(60));
+        Assert.Equal(100 - 70 - 1, _limiter.TryAcquire(Key, limit, 0, TokenBudget.Search).RequestsRemaining);
+        Assert.Equal(100 - 30 - 1, nodeB.TryAcquire(Key, limit, 0, TokenBudget.Search).RequestsRemaining);
+        _clock.Advance(TimeSpan.FromSeconds(1));
+        Assert.Equal(100 - 1 - 1, _limiter.TryAcquire(Key, limit, 0, TokenBudget.Search).RequestsRemaining);
+    }
+
+    [Fact]
+    public void A_key_with_undrained_deltas_survives_the_sweep()
+    {
+        _limiter.RecordsLocalDeltas = true;
+        var start = UnixSeconds();
+        _limiter.TryAcquire(Key, RateLimit.Create(10, null, null), 0, TokenBudget.Search);
+        _clock.Advance(TimeSpan.FromSeconds(120));
+        _limiter.Sweep();
+        Assert.Equal(1, _limiter.KeyCount);
+
+        Assert.Equal([new RateLimitSlotCount(Key, start, 1, 0, 0)], _limiter.DrainLocalDeltas());
+        _limiter.Sweep();
+        Assert.Equal(0, _limiter.KeyCount);
+    }
+
+    [Fact]
+    public async Task Drains_racing_with_requests_lose_and_double_no_count()
+    {
+        _limiter.RecordsLocalDeltas = true;
+        var drained = new List<RateLimitSlotCount>();
+        using var stop = new CancellationTokenSource();
+        var drainer = Task.Run(async () =>
+        {
+            while (!stop.IsCancellationRequested)
+            {
+                drained.AddRange(_limiter.DrainLocalDeltas());
+                await Task.Yield();
+            }
+        });
+
+        await Parallel.ForAsync(0, 20_000, (i, _) =>
+        {
+            _limiter.TryAcquire($"org/model/{i % 7}", RateLimit.Unlimited, 3, TokenBudget.Search);
+            return ValueTask.CompletedTask;
+        });
+        await stop.CancelAsync();
+        await drainer;
+        drained.AddRange(_limiter.DrainLocalDeltas());
+
+        Assert.Equal(20_000, drained.Sum(d => d.Requests));
+        Assert.Equal(60_000, drained.Sum(d => d.SearchTokens));
+    }
+
     private int Acquire(RateLimit limit, int attempts)
     {
         var admitted = 0;
@@ -350,6 +535,8 @@ public sealed class SlidingWindowLimiterTests
 
         return admitted;
     }
+
+    private long UnixSeconds() => _clock.GetUtcNow().ToUnixTimeSeconds();
 
     /// <summary>A clock the test moves (Microsoft.Extensions.TimeProvider.Testing is not available here).</summary>
     private sealed class ManualClock : TimeProvider
