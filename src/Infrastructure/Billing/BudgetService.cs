@@ -185,9 +185,13 @@ public sealed partial class BudgetService : IDisposable
         return new BudgetPass(this, request, accounts, headers);
     }
 
-    /// <summary>The budgets of an organization with this month's figures (each read from the ledger if stale).</summary>
+    /// <summary>
+    /// The budgets of an organization with this month's figures (each read from the ledger if stale). The list itself is
+    /// read from the database, so a budget set on another node shows at once.
+    /// </summary>
     public async Task<IReadOnlyList<BudgetStatus>> ListAsync(Guid organizationId, CancellationToken cancellationToken)
     {
+        await ReloadAsync(cancellationToken);
         var snapshot = await BudgetsAsync(cancellationToken);
         var now = _time.GetUtcNow();
         var month = MonthOf(now);

@@ -317,6 +317,21 @@ public sealed class SharedRateLimitServerTests(PostgresCluster cluster, ITestOut
         await WaitForAsync(clientA, Sparse, s => s["requests"]!["used"]!.GetValue<long>() == Limit, "node A to see node B's requests", a);
         using var refusedOnA = await PostAsync(clientA, Sparse, timeout: null);
         Assert.Equal(HttpStatusCode.TooManyRequests, refusedOnA.StatusCode);
+
+        // The ledger on PostgreSQL: both nodes' answered requests, one record each, refusals none; and a budget's spend is
+        // the ledger's sum, read on the other node.
+        var answered = 4 + admitted + ToA + (Limit - expected);
+        var totals = JsonNode.Parse(await clientB.GetStringAsync("/api/usage/summary?group_by=model"))!;
+        Assert.Equal(answered, totals["totals"]!["requests"]!.GetValue<long>());
+        Assert.Equal(2, totals["groups"]!.AsArray().Count);
+        var team = JsonNode.Parse(await clientA.GetStringAsync("/api/teams"))!.AsArray()[0]!["id"]!.GetValue<string>();
+        using (var budget = await clientA.PutAsJsonAsync("/api/budgets", new { scope = "team", scope_id = team, monthly_limit = 100m }))
+        {
+            Assert.True(budget.IsSuccessStatusCode, $"PUT /api/budgets: {(int)budget.StatusCode} {await budget.Content.ReadAsStringAsync()}");
+        }
+
+        var budgets = JsonNode.Parse(await clientB.GetStringAsync("/api/budgets"))!.AsArray();
+        Assert.Equal(totals["totals"]!["cost"]!.GetValue<decimal>(), Assert.Single(budgets)!["spent"]!.GetValue<decimal>());
     }
 
     private static long Used(JsonNode status) => status["requests"]!["used"]!.GetValue<long>();
