@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.Net;
-using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
@@ -69,8 +68,7 @@ public sealed class BudgetServer : IAsyncLifetime
     /// <summary>A client with the bootstrap key (inference_admin, organization admin of the default organization).</summary>
     public HttpClient Client(string? key = null)
     {
-        var client = Server.CreateClient();
-        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("ApiKey", key ?? ServerFixture.BootstrapApiKey);
+        var client = Server.CreateApiKeyClient(key);
         return client;
     }
 

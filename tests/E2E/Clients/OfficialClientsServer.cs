@@ -1,4 +1,3 @@
-using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json;
 using System.Text.Json.Nodes;
@@ -79,8 +78,7 @@ public sealed class OfficialClientsServer : IAsyncLifetime
         // The OpenAI client's endpoints are created over plain HTTP, so its tests do not depend on the other script.
         try
         {
-            using var http = Server.CreateClient();
-            http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("ApiKey", ServerFixture.BootstrapApiKey);
+            using var http = Server.CreateApiKeyClient();
             foreach (var (path, model) in new[] { ($"/_inference/text_embedding/{OpenAiEmbeddingEndpoint}", EmbeddingModel), ($"/_inference/chat_completion/{OpenAiChatEndpoint}", ChatModel) })
             {
                 using var response = await http.PutAsJsonAsync(path, EmbeddedEndpoint(model));

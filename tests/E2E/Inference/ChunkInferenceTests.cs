@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.Net;
-using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
@@ -90,8 +89,7 @@ public sealed class ChunkInferenceServer : IAsyncLifetime
     /// <summary>A client with an API key (the bootstrap key by default: inference_admin of the default organization).</summary>
     public HttpClient Client(string? encodedKey = null)
     {
-        var client = Server.CreateClient();
-        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("ApiKey", encodedKey ?? ServerFixture.BootstrapApiKey);
+        var client = Server.CreateApiKeyClient(encodedKey);
         return client;
     }
 

@@ -53,8 +53,7 @@ public sealed class EndpointCrudServer : IAsyncLifetime
     /// <summary>A client with an API key (the bootstrap key by default: inference_admin of the default organization).</summary>
     public HttpClient Client(string? encodedKey = null)
     {
-        var client = Server.CreateClient();
-        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("ApiKey", encodedKey ?? ServerFixture.BootstrapApiKey);
+        var client = Server.CreateApiKeyClient(encodedKey);
         return client;
     }
 

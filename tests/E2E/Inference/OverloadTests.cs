@@ -1,5 +1,4 @@
 using System.Net;
-using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json;
 using WebConsole.E2E.Infrastructure;
@@ -16,8 +15,7 @@ public sealed class OverloadTests
         await GeneratedModels.RegisterAsync(settings, "q-bert", "q-splade", "q-cross", "q-llama3");
         settings["Inference:Batching:MaxQueuedItems"] = "1";
         await using var server = await WebConsoleServer.StartAsync(settings);
-        using var client = server.CreateClient();
-        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("ApiKey", ServerFixture.BootstrapApiKey);
+        using var client = server.CreateApiKeyClient();
         using (var created = await client.PutAsJsonAsync("/_inference/chat_completion/q-chat", new
         {
             service = "elasticsearch",

@@ -100,6 +100,14 @@ public sealed class WebConsoleServer : IAsyncDisposable
     /// <summary>A client for this server with a generous timeout (the first request may download or build models).</summary>
     public HttpClient CreateClient() => new() { BaseAddress = BaseAddress, Timeout = TimeSpan.FromMinutes(2) };
 
+    /// <summary>A client that authenticates with an encoded API key (the bootstrap key, inference_admin of the default organization, by default).</summary>
+    public HttpClient CreateApiKeyClient(string? encodedKey = null)
+    {
+        var client = CreateClient();
+        client.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("ApiKey", encodedKey ?? ServerFixture.BootstrapApiKey);
+        return client;
+    }
+
     /// <summary>Stops the process and starts it again on the same port and data directory.</summary>
     public async Task RestartAsync()
     {

@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.Net;
-using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
 using WebConsole.E2E.Infrastructure;
@@ -251,8 +250,7 @@ public sealed class ModelDownloadTests
 
     private static HttpClient Client(WebConsoleServer server)
     {
-        var client = server.CreateClient();
-        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("ApiKey", ServerFixture.BootstrapApiKey);
+        var client = server.CreateApiKeyClient();
         return client;
     }
 

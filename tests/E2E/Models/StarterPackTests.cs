@@ -1,5 +1,4 @@
 using System.Net;
-using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json.Nodes;
@@ -111,9 +110,8 @@ public sealed class StarterPackTests(ServerFixture fixture) : IClassFixture<Serv
 
     private HttpClient Client()
     {
-        var client = fixture.Server.CreateClient();
+        var client = fixture.Server.CreateApiKeyClient();
         client.Timeout = TimeSpan.FromMinutes(10);
-        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("ApiKey", ServerFixture.BootstrapApiKey);
         return client;
     }
 }

@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Net;
-using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
@@ -92,9 +91,8 @@ public sealed partial class ModelsPageTests(ServerFixture shared, BrowserFixture
         await Assertions.Expect(row.GetByTestId("download-model")).ToHaveCountAsync(0);
 
         // An endpoint uses the model: deleting it is refused with the conflict, and goes through when forced.
-        using (var client = server.CreateClient())
+        using (var client = server.CreateApiKeyClient())
         {
-            client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("ApiKey", ServerFixture.BootstrapApiKey);
             using var created = await client.PutAsJsonAsync("/_inference/text_embedding/models-page-e5", new
             {
                 service = "elasticsearch",
@@ -138,9 +136,8 @@ public sealed partial class ModelsPageTests(ServerFixture shared, BrowserFixture
         const string email = "models-reader@e2e.test";
         const string oneTime = "models-reader-one-time-1";
         const string chosen = "models-reader-password-1";
-        using (var client = shared.Server.CreateClient())
+        using (var client = shared.Server.CreateApiKeyClient())
         {
-            client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("ApiKey", ServerFixture.BootstrapApiKey);
             using var team = await client.PostAsJsonAsync("/api/teams", new { name = "models-readers" });
             var body = await team.Content.ReadAsStringAsync();
             Assert.True(team.StatusCode == HttpStatusCode.Created, body);

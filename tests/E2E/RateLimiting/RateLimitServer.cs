@@ -1,5 +1,4 @@
 using System.Net;
-using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json;
 using System.Text.Json.Nodes;
@@ -59,8 +58,7 @@ public sealed class RateLimitServer : IAsyncLifetime
     /// <summary>A client with the bootstrap key (inference_admin of the operator, who administers the default organization).</summary>
     public HttpClient Client(string? encodedKey = null)
     {
-        var client = Server.CreateClient();
-        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("ApiKey", encodedKey ?? ServerFixture.BootstrapApiKey);
+        var client = Server.CreateApiKeyClient(encodedKey);
         return client;
     }
 

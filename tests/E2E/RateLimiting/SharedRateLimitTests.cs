@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Net;
-using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
 using Microsoft.EntityFrameworkCore;
@@ -338,8 +337,7 @@ public sealed class SharedRateLimitServerTests(PostgresCluster cluster, ITestOut
 
     private static HttpClient Client(WebConsoleServer server)
     {
-        var client = server.CreateClient();
-        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("ApiKey", ServerFixture.BootstrapApiKey);
+        var client = server.CreateApiKeyClient();
         return client;
     }
 

@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Net;
-using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json;
 using System.Text.Json.Nodes;
@@ -132,8 +131,7 @@ public sealed class KilledServerLedgerTests(ITestOutputHelper output)
 
     private static HttpClient Client(WebConsoleServer server)
     {
-        var client = server.CreateClient();
-        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("ApiKey", ServerFixture.BootstrapApiKey);
+        var client = server.CreateApiKeyClient();
         return client;
     }
 
