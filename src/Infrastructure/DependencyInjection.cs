@@ -1,5 +1,6 @@
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
+using WebConsole.Infrastructure.Connectors;
 using WebConsole.Infrastructure.Persistence;
 using WebConsole.Infrastructure.RateLimiting;
 using WebConsole.Infrastructure.Text;
@@ -22,6 +23,7 @@ public static class DependencyInjection
         builder.Services.AddWebConsoleRateLimitSharing();
         builder.AddWebConsolePersistence(databaseProviders);
         builder.Services.AddIcuTextSegmentation();
+        builder.Services.AddWebConsoleConnectors();
         return builder;
     }
 }

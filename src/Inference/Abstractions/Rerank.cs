@@ -5,6 +5,12 @@ public sealed record RerankOptions
 {
     /// <summary>Keep only the best <c>TopN</c> documents; null keeps all.</summary>
     public int? TopN { get; init; }
+
+    /// <summary>
+    /// The request's <c>return_documents</c> (true when the request leaves it out), for clients that forward it to a
+    /// provider; null when the caller does not know it. The answer's texts are the request's documents either way.
+    /// </summary>
+    public bool? ReturnDocuments { get; init; }
 }
 
 /// <summary>One scored document.</summary>

@@ -84,6 +84,20 @@ internal sealed class WebConsoleDbContextModelSnapshot : ModelSnapshot
             b.ToTable("ModelPrices");
         });
 
+        modelBuilder.Entity("WebConsole.Domain.Catalog.CatalogBackend", b =>
+        {
+            b.Property<string>("CatalogModelId").IsRequired().HasMaxLength(128).HasColumnType("nvarchar(128)");
+            b.Property<string>("EmbeddedModelId").HasMaxLength(128).HasColumnType("nvarchar(128)");
+            b.Property<string>("Kind").IsRequired().HasMaxLength(32).HasColumnType("nvarchar(32)");
+            b.Property<DateTimeOffset>("UpdatedAt").HasColumnType("datetimeoffset");
+            b.Property<string>("UpstreamSecretSettings").HasColumnType("nvarchar(max)");
+            b.Property<string>("UpstreamService").HasMaxLength(64).HasColumnType("nvarchar(64)");
+            b.Property<string>("UpstreamServiceSettings").HasColumnType("nvarchar(max)");
+            b.Property<string>("UpstreamTaskSettings").HasColumnType("nvarchar(max)");
+            b.HasKey("CatalogModelId");
+            b.ToTable("CatalogBackends");
+        });
+
         modelBuilder.Entity("WebConsole.Domain.Catalog.CatalogModel", b =>
         {
             b.Property<string>("Id").IsRequired().HasMaxLength(128).HasColumnType("nvarchar(128)");
@@ -253,6 +267,11 @@ internal sealed class WebConsoleDbContextModelSnapshot : ModelSnapshot
         modelBuilder.Entity("WebConsole.Domain.Billing.Budget", b =>
         {
             b.HasOne("WebConsole.Domain.Tenancy.Organization", null).WithMany().HasForeignKey("OrganizationId").OnDelete(DeleteBehavior.Cascade).IsRequired();
+        });
+
+        modelBuilder.Entity("WebConsole.Domain.Catalog.CatalogBackend", b =>
+        {
+            b.HasOne("WebConsole.Domain.Catalog.CatalogModel", null).WithOne().HasForeignKey("WebConsole.Domain.Catalog.CatalogBackend", "CatalogModelId").OnDelete(DeleteBehavior.Cascade).IsRequired();
         });
 
         modelBuilder.Entity("WebConsole.Domain.Endpoints.InferenceEndpoint", b =>

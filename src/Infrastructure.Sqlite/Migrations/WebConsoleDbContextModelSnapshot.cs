@@ -82,6 +82,20 @@ internal sealed class WebConsoleDbContextModelSnapshot : ModelSnapshot
             b.ToTable("ModelPrices");
         });
 
+        modelBuilder.Entity("WebConsole.Domain.Catalog.CatalogBackend", b =>
+        {
+            b.Property<string>("CatalogModelId").IsRequired().HasMaxLength(128).HasColumnType("TEXT");
+            b.Property<string>("EmbeddedModelId").HasMaxLength(128).HasColumnType("TEXT");
+            b.Property<string>("Kind").IsRequired().HasMaxLength(32).HasColumnType("TEXT");
+            b.Property<long>("UpdatedAt").HasColumnType("INTEGER");
+            b.Property<string>("UpstreamSecretSettings").HasColumnType("TEXT");
+            b.Property<string>("UpstreamService").HasMaxLength(64).HasColumnType("TEXT");
+            b.Property<string>("UpstreamServiceSettings").HasColumnType("TEXT");
+            b.Property<string>("UpstreamTaskSettings").HasColumnType("TEXT");
+            b.HasKey("CatalogModelId");
+            b.ToTable("CatalogBackends");
+        });
+
         modelBuilder.Entity("WebConsole.Domain.Catalog.CatalogModel", b =>
         {
             b.Property<string>("Id").IsRequired().HasMaxLength(128).HasColumnType("TEXT");
@@ -251,6 +265,11 @@ internal sealed class WebConsoleDbContextModelSnapshot : ModelSnapshot
         modelBuilder.Entity("WebConsole.Domain.Billing.Budget", b =>
         {
             b.HasOne("WebConsole.Domain.Tenancy.Organization", null).WithMany().HasForeignKey("OrganizationId").OnDelete(DeleteBehavior.Cascade).IsRequired();
+        });
+
+        modelBuilder.Entity("WebConsole.Domain.Catalog.CatalogBackend", b =>
+        {
+            b.HasOne("WebConsole.Domain.Catalog.CatalogModel", null).WithOne().HasForeignKey("WebConsole.Domain.Catalog.CatalogBackend", "CatalogModelId").OnDelete(DeleteBehavior.Cascade).IsRequired();
         });
 
         modelBuilder.Entity("WebConsole.Domain.Endpoints.InferenceEndpoint", b =>

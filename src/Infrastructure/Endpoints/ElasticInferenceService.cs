@@ -1,9 +1,15 @@
+using System.Collections.Concurrent;
+using System.Security.Cryptography;
+using System.Text;
 using System.Text.Json.Nodes;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
+using WebConsole.Domain.Catalog;
 using WebConsole.Domain.Endpoints;
 using WebConsole.Inference.Deployments;
 using WebConsole.Inference.Hosting;
 using WebConsole.Inference.Models;
+using WebConsole.Infrastructure.Catalog;
 using WebConsole.Infrastructure.Models;
 
 namespace WebConsole.Infrastructure.Endpoints;
@@ -11,7 +17,10 @@ namespace WebConsole.Infrastructure.Endpoints;
 /// <summary>Typed settings of the <c>elastic</c> service.</summary>
 public sealed record ElasticEndpointSettings : EndpointSettings
 {
-    /// <summary>The managed model: a built-in or store model served on the embedded host.</summary>
+    /// <summary>
+    /// The managed model: a catalog id (served by the backend the operator gave it), or a built-in or store model of this
+    /// installation served on the embedded host. Usage records carry it, so prices set for a catalog id apply.
+    /// </summary>
     public required string ModelId { get; init; }
 
     /// <inheritdoc />
@@ -19,16 +28,31 @@ public sealed record ElasticEndpointSettings : EndpointSettings
 }
 
 /// <summary>
-/// The <c>elastic</c> service: the managed inference service that WebConsole itself is. Tenants name a model; the
-/// installation runs it. Models backed by the embedded host (the built-in models, the demo chat model, imported models)
-/// run on one deployment per model shared by every organization (1 thread, adaptive allocations 0..32), so a tenant's
-/// endpoint costs nothing while idle. Thread-safe.
+/// The <c>elastic</c> service: the managed inference service that WebConsole itself is. Tenants name a model: a catalog
+/// id, which runs on the backend the operator assigned it (an embedded model, or an upstream service with the operator's
+/// credentials, which tenants never see), or a built-in or store model id. Models on the embedded host run on one
+/// deployment per model shared by every organization (1 thread, adaptive allocations 0..32), so a tenant's endpoint costs
+/// nothing while idle. A catalog model past its end-of-life date answers 410 on create and on every request. Thread-safe.
 /// </summary>
 public sealed class ElasticInferenceService(
-    EmbeddedInferenceHost host, ModelRegistry models, BuiltInModels builtIns, ModelProvisioner provisioner, IOptions<BatchingOptions> batching) : IInferenceService
+    EmbeddedInferenceHost host,
+    ModelRegistry models,
+    BuiltInModels builtIns,
+    ModelProvisioner provisioner,
+    IOptions<BatchingOptions> batching,
+    ManagedCatalog catalog,
+    CatalogBackendSecrets backendSecrets,
+    IServiceProvider serviceProvider) : IInferenceService
 {
     /// <summary>The service name.</summary>
     public const string ServiceName = "elastic";
+
+    /// <summary>The organization the connections of upstream backends are made in: the installation's own, not a tenant's.</summary>
+    public static readonly Guid BackendOrganizationId = new("00000000-0000-4000-8000-0000000ca7a1");
+
+    // Parsed upstream settings per catalog model and task type, valid while the backend is the same assignment.
+    private readonly ConcurrentDictionary<(string CatalogId, TaskType TaskType), ParsedUpstream> _upstreams = new();
+    private IInferenceServiceRegistry? _registry;
 
     /// <inheritdoc />
     public string Name => ServiceName;
@@ -46,12 +70,66 @@ public sealed class ElasticInferenceService(
         TaskTypes.All,
         [
             KeyValuePair.Create("model_id", new ServiceSettingField(
-                "Model ID", "The managed model to use (a built-in or imported model of this installation).",
+                "Model ID", "The managed model to use: a catalog id (served by the backend the operator assigned it), or a built-in or imported model of this installation.",
                 Required: true, Sensitive: false, Updatable: false, SettingFieldType.Text, null, TaskTypes.All)),
         ]);
 
+    // The registry holds this service, so taking it in the constructor would be a dependency cycle: it is resolved on first use.
+    private IInferenceServiceRegistry Registry => _registry ??= serviceProvider.GetRequiredService<IInferenceServiceRegistry>();
+
     /// <summary>The shared deployment of a managed model.</summary>
     public static string DeploymentIdOf(string modelId) => $"{ServiceName}/{modelId}";
+
+    /// <summary>
+    /// The task type of an embedded model (built-in, or in the model store), or null when the installation has no such
+    /// model or cannot read it.
+    /// </summary>
+    public static TaskType? EmbeddedTaskType(BuiltInModels builtIns, ModelRegistry models, string modelId)
+    {
+        ArgumentNullException.ThrowIfNull(builtIns);
+        ArgumentNullException.ThrowIfNull(models);
+        if (builtIns.Find(modelId) is { } builtIn)
+        {
+            return builtIn.TaskType;
+        }
+
+        try
+        {
+            return models.TryGet(modelId, out var folder) ? ModelInspector.Inspect(folder).TaskType : null;
+        }
+        catch (Inference.Abstractions.ModelUnavailableException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>Whether a model of <paramref name="modelTask"/> can serve an endpoint of <paramref name="endpointTask"/> (completion runs on chat models).</summary>
+    public static bool Serves(TaskType modelTask, TaskType endpointTask) =>
+        modelTask == endpointTask || (modelTask is TaskType.ChatCompletion && endpointTask is TaskType.Completion);
+
+    /// <summary>
+    /// The connection an upstream backend's client is made for: the installation's own endpoint of the catalog model, the
+    /// same for every tenant (so an outbound throttle or a deployment is per backend), and a new one when the backend is
+    /// assigned again. It carries no secrets; the client gets them in its parsed settings.
+    /// </summary>
+    public static InferenceEndpoint BackendEndpoint(CatalogBackend backend, TaskType taskType)
+    {
+        ArgumentNullException.ThrowIfNull(backend);
+        var hash = SHA256.HashData(Encoding.UTF8.GetBytes($"{backend.CatalogModelId}\n{backend.UpdatedAt.UtcTicks}"));
+        return InferenceEndpoint.Create(
+            new Guid(hash.AsSpan(0, 16)), BackendOrganizationId, InferenceId.Parse(BackendConnectionId(backend.CatalogModelId)), taskType, backend.UpstreamService!,
+            backend.UpstreamServiceSettings ?? "{}", null, backend.UpstreamTaskSettings, null, backend.UpdatedAt);
+    }
+
+    /// <summary>The inference id of a catalog model's upstream connection, e.g. <c>catalog.openai-gpt-4.1</c>.</summary>
+    public static string BackendConnectionId(string catalogModelId)
+    {
+        ArgumentNullException.ThrowIfNull(catalogModelId);
+        var name = $"catalog.{catalogModelId.TrimStart('.')}";
+        return InferenceId.TryParse(name, out _)
+            ? name
+            : $"catalog-{Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(catalogModelId)))[..16]}";
+    }
 
     /// <inheritdoc />
     public bool SupportsStreaming(TaskType taskType) => taskType is TaskType.Completion or TaskType.ChatCompletion;
@@ -75,42 +153,139 @@ public sealed class ElasticInferenceService(
     public void ValidateNew(EndpointSettings settings)
     {
         var typed = (ElasticEndpointSettings)settings;
-        var modelTask = builtIns.Find(typed.ModelId)?.TaskType ?? StoreTaskType(typed.ModelId)
+        if (catalog.Find(typed.ModelId) is { } entry)
+        {
+            catalog.EnsureServing(entry.Model);
+            if (!Serves(entry.Model.TaskType, typed.TaskType))
+            {
+                throw InferenceApiException.BadRequest($"Model [{typed.ModelId}] does not support task type [{typed.TaskType.ToWireName()}]");
+            }
+
+            if (entry.Backend is { Kind: CatalogBackendKind.Upstream } backend && Registry.Find(backend.UpstreamService!) is { } upstream
+                && !upstream.SupportedTaskTypes.Contains(typed.TaskType))
+            {
+                throw InferenceApiException.BadRequest(
+                    $"Catalog model [{typed.ModelId}] is served by the [{upstream.Name}] service, which does not support task type [{typed.TaskType.ToWireName()}]");
+            }
+
+            Route(entry, typed.TaskType, creating: true);
+            return;
+        }
+
+        var modelTask = EmbeddedTaskType(builtIns, models, typed.ModelId)
             ?? throw InferenceApiException.BadRequest($"Model [{typed.ModelId}] is not available from the [{ServiceName}] service on this installation");
-        var fits = modelTask == typed.TaskType || (modelTask is TaskType.ChatCompletion && typed.TaskType is TaskType.Completion);
-        if (!fits)
+        if (!Serves(modelTask, typed.TaskType))
         {
             throw InferenceApiException.BadRequest($"Model [{typed.ModelId}] does not support task type [{typed.TaskType.ToWireName()}]");
         }
     }
 
     /// <inheritdoc />
-    public Task PrepareAsync(EndpointSettings settings, CancellationToken cancellationToken) =>
-        provisioner.EnsureAsync(((ElasticEndpointSettings)settings).ModelId, cancellationToken);
+    public async Task PrepareAsync(EndpointSettings settings, CancellationToken cancellationToken)
+    {
+        var typed = (ElasticEndpointSettings)settings;
+
+        // The one place every request of the service passes (create and every surface, through the endpoint resolver)
+        // before anything runs: a model past its EOL date starts no deployment and calls no provider.
+        var entry = await catalog.FindAsync(typed.ModelId, cancellationToken);
+        switch (entry is null ? new EmbeddedRoute(typed.ModelId) : Route(entry, typed.TaskType, creating: false))
+        {
+            case EmbeddedRoute embedded:
+                await provisioner.EnsureAsync(embedded.ModelId, cancellationToken);
+                break;
+            case UpstreamRoute upstream:
+                await upstream.Service.PrepareAsync(upstream.Settings, cancellationToken);
+                break;
+        }
+    }
 
     /// <inheritdoc />
     public IInferenceClient CreateClient(InferenceEndpoint endpoint, EndpointSettings settings)
     {
         var typed = (ElasticEndpointSettings)settings;
+        var entry = catalog.Find(typed.ModelId);
+        var route = entry is null ? new EmbeddedRoute(typed.ModelId) : Route(entry, typed.TaskType, creating: false);
+        if (route is UpstreamRoute upstream)
+        {
+            return upstream.Service.CreateClient(BackendEndpoint(upstream.Backend, typed.TaskType), upstream.Settings);
+        }
+
+        var modelId = ((EmbeddedRoute)route).ModelId;
         return ElasticsearchInferenceService.CreateEmbeddedClient(host, typed.TaskType, new DeploymentSettings
         {
-            DeploymentId = DeploymentIdOf(typed.ModelId),
-            ModelId = typed.ModelId,
+            DeploymentId = DeploymentIdOf(modelId),
+            ModelId = modelId,
             ThreadsPerAllocation = 1,
             Allocations = AllocationSettings.Adaptive(0, 32),
             Batching = batching.Value,
         });
     }
 
-    private TaskType? StoreTaskType(string modelId)
+    /// <summary>
+    /// Parses an upstream backend's settings with its service, as they are stored (the secrets restored); throws the
+    /// service's <see cref="InferenceApiException"/> when they are invalid. For the operator's validation and the request path.
+    /// </summary>
+    public (IInferenceService Service, EndpointSettings Settings) ParseUpstream(CatalogBackend backend, TaskType taskType)
     {
+        ArgumentNullException.ThrowIfNull(backend);
+        var service = Registry.Find(backend.UpstreamService ?? string.Empty)
+            ?? throw new InferenceApiException(503, InferenceApiException.StatusExceptionType,
+                $"Service [{backend.UpstreamService}] is not available on this installation");
+        var serviceSettings = backendSecrets.Merge(backend.UpstreamServiceSettings, backend.UpstreamSecretSettings);
+        return (service, service.Parse(taskType, serviceSettings, EndpointJson.ParseObject(backend.UpstreamTaskSettings)));
+    }
+
+    // What serves a catalog model: 410 past its EOL date; its backend; a catalog row that is itself a model of this
+    // installation (the built-in models, the demo chat model) runs on that model until the operator assigns another.
+    private BackendRoute Route(CatalogEntry entry, TaskType taskType, bool creating)
+    {
+        catalog.EnsureServing(entry.Model);
+        var backend = entry.Backend;
+        if (backend is null)
+        {
+            if (EmbeddedTaskType(builtIns, models, entry.Model.Id) is not null)
+            {
+                return new EmbeddedRoute(entry.Model.Id);
+            }
+
+            var reason = $"Catalog model [{entry.Model.Id}] has no backend on this installation; an operator must assign one";
+            throw creating ? InferenceApiException.BadRequest(reason) : new InferenceApiException(503, InferenceApiException.StatusExceptionType, reason);
+        }
+
+        if (backend.Kind == CatalogBackendKind.Embedded)
+        {
+            return new EmbeddedRoute(backend.EmbeddedModelId!);
+        }
+
+        var key = (entry.Model.Id, taskType);
+        if (_upstreams.TryGetValue(key, out var cached) && cached.Version == backend.UpdatedAt && cached.Service == Registry.Find(backend.UpstreamService!))
+        {
+            return new UpstreamRoute(backend, cached.Service, cached.Settings);
+        }
+
+        IInferenceService service;
+        EndpointSettings settings;
         try
         {
-            return models.TryGet(modelId, out var folder) ? ModelInspector.Inspect(folder).TaskType : null;
+            (service, settings) = ParseUpstream(backend, taskType);
         }
-        catch (Inference.Abstractions.ModelUnavailableException)
+        catch (Exception ex) when (ex is InferenceApiException or Domain.DomainValidationException or System.Text.Json.JsonException
+            or CryptographicException)
         {
-            return null;
+            // The operator's settings are not shown to tenants, not even in an error: the reason stays in the server's log.
+            throw new InferenceApiException(503, InferenceApiException.StatusExceptionType,
+                $"The backend of catalog model [{entry.Model.Id}] cannot serve task type [{taskType.ToWireName()}]; an operator must check it", ex);
         }
+
+        _upstreams[key] = new ParsedUpstream(backend.UpdatedAt, service, settings);
+        return new UpstreamRoute(backend, service, settings);
     }
+
+    private abstract record BackendRoute;
+
+    private sealed record EmbeddedRoute(string ModelId) : BackendRoute;
+
+    private sealed record UpstreamRoute(CatalogBackend Backend, IInferenceService Service, EndpointSettings Settings) : BackendRoute;
+
+    private sealed record ParsedUpstream(DateTimeOffset Version, IInferenceService Service, EndpointSettings Settings);
 }

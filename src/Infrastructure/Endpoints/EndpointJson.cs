@@ -45,12 +45,20 @@ public static class EndpointJson
         return ChunkingSettings.FromDictionary(raw);
     }
 
-    /// <summary>The <c>model_id</c> of stored service settings, or null when they name none or cannot be read.</summary>
+    private static readonly string[] ModelKeys = ["model_id", "model", "deployment_id"];
+
+    /// <summary>
+    /// The model of stored service settings: <c>model_id</c>, else the name services without one use (Mistral's
+    /// <c>model</c>, Azure OpenAI's <c>deployment_id</c>); null when they name none or cannot be read.
+    /// </summary>
     public static string? ModelIdOf(string serviceSettings)
     {
         try
         {
-            return JsonNode.Parse(serviceSettings) is JsonObject settings && settings["model_id"] is JsonValue v && v.TryGetValue<string>(out var id) ? id : null;
+            return JsonNode.Parse(serviceSettings) is JsonObject settings
+                ? ModelKeys.Select(key => settings[key] is JsonValue v && v.TryGetValue<string>(out var id) ? id : null)
+                    .FirstOrDefault(id => !string.IsNullOrEmpty(id))
+                : null;
         }
         catch (JsonException)
         {

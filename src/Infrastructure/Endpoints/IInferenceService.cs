@@ -42,6 +42,23 @@ public interface IInferenceService
     }
 
     /// <summary>
+    /// Checks what only the provider can tell about a new endpoint (e.g. that its credentials work); throws
+    /// <see cref="InferenceApiException"/>, and then nothing is stored.
+    /// </summary>
+    Task ValidateNewAsync(EndpointSettings settings, CancellationToken cancellationToken) => Task.CompletedTask;
+
+    /// <summary>
+    /// The settings a new endpoint is stored with: <paramref name="settings"/> checked with the provider and completed with
+    /// what it told (e.g. the dimensions of a text_embedding model, found with one probe call as Elasticsearch does).
+    /// Runs after <see cref="ValidateNew"/>; the default runs <see cref="ValidateNewAsync"/> and keeps the settings.
+    /// </summary>
+    async Task<EndpointSettings> CompleteNewAsync(string inferenceId, EndpointSettings settings, CancellationToken cancellationToken)
+    {
+        await ValidateNewAsync(settings, cancellationToken).ConfigureAwait(false);
+        return settings;
+    }
+
+    /// <summary>
     /// Readies what the endpoint runs on before a client is created: e.g. downloads or builds its model on first use.
     /// Cancelling ends the wait (the request's timeout), not shared work such as a download, which goes on.
     /// </summary>

@@ -90,6 +90,7 @@ public sealed class InferenceEndpointService(
         }
 
         service.ValidateNew(settings);
+        settings = await service.CompleteNewAsync(inferenceId, settings, cancellationToken);
         string? pending = null;
         using (var wait = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
         {

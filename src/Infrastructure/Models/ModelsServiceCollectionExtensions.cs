@@ -53,6 +53,8 @@ public static class ModelsServiceCollectionExtensions
         services.TryAddSingleton<ModelSourceFactory>();
         services.TryAddSingleton<ModelProvisioner>();
         services.TryAddSingleton<ModelDescriptions>();
+        services.TryAddSingleton<Catalog.ManagedCatalog>();
+        services.TryAddSingleton<Catalog.CatalogBackendSecrets>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IInferenceService, ElasticInferenceService>());
         return services;
     }

@@ -70,6 +70,8 @@ public sealed class WebConsoleDbContext : DbContext
 
     public DbSet<CatalogModel> CatalogModels => Set<CatalogModel>();
 
+    public DbSet<CatalogBackend> CatalogBackends => Set<CatalogBackend>();
+
     public DbSet<RateLimitPolicy> RateLimitPolicies => Set<RateLimitPolicy>();
 
     public DbSet<ModelPrice> ModelPrices => Set<ModelPrice>();
@@ -105,6 +107,7 @@ public sealed class WebConsoleDbContext : DbContext
         modelBuilder.ApplyConfiguration(new ApiKeyConfiguration());
         modelBuilder.ApplyConfiguration(new InferenceEndpointConfiguration());
         modelBuilder.ApplyConfiguration(new CatalogModelConfiguration());
+        modelBuilder.ApplyConfiguration(new CatalogBackendConfiguration());
         modelBuilder.ApplyConfiguration(new RateLimitPolicyConfiguration());
         modelBuilder.ApplyConfiguration(new ModelPriceConfiguration());
         modelBuilder.ApplyConfiguration(new UsageRecordConfiguration(sqlite));

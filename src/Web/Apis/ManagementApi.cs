@@ -36,6 +36,7 @@ public static class ManagementApi
         services.TryAddScoped<ModelManagement>();
         services.TryAddScoped<WebConsole.Infrastructure.Usage.UsageQueryService>();
         services.TryAddScoped<RateLimitManagement>();
+        services.TryAddScoped<CatalogManagement>();
         return services;
     }
 
@@ -66,6 +67,7 @@ public static class ManagementApi
         api.MapUsageApi();
         api.MapBudgetsApi();
         api.MapRateLimitsApi();
+        api.MapCatalogApi();
         return app;
     }
 

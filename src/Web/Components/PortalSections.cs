@@ -24,6 +24,10 @@ public static class PortalSections
         "Models", "models", "category",
         "The model catalog: authors, task types, release status and end-of-life dates, plus the models on the embedded host.");
 
+    public static readonly PortalSection Catalog = new(
+        "Catalog", "catalog", "auto_stories",
+        "The managed service's models: authors, task types, terms, regions, release status and end-of-life dates, and the backend each runs on.");
+
     public static readonly PortalSection Usage = new(
         "Usage", "usage", "query_stats",
         "Requests, tokens and cost per team, key, endpoint and model over time, with budgets and exports.");
@@ -44,5 +48,5 @@ public static class PortalSections
         "Settings", "settings", "settings",
         "Installation settings for operators: catalog backends, prices, global rate limits and model sources.");
 
-    public static IReadOnlyList<PortalSection> All { get; } = [Overview, Endpoints, Playground, Models, Usage, RateLimits, Budgets, Teams, Settings];
+    public static IReadOnlyList<PortalSection> All { get; } = [Overview, Endpoints, Playground, Models, Catalog, Usage, RateLimits, Budgets, Teams, Settings];
 }

@@ -4,6 +4,7 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using WebConsole.E2E.Infrastructure;
+using WebConsole.TestModels.Decoder;
 
 namespace WebConsole.E2E.Inference;
 
@@ -25,6 +26,12 @@ public sealed class InferenceApiServer : IAsyncLifetime
     /// <summary>A chat endpoint with exactly one allocation, for the tests that prove cancellation frees it.</summary>
     public const string SingleChat = "api-chat-single";
 
+    /// <summary>
+    /// A decoder without a KV cache (tens of tokens a second), registered but without an endpoint: tests that need a stream
+    /// slow enough to cut while it runs create theirs on it.
+    /// </summary>
+    public const string SlowChatModel = "api-qwen3-slow";
+
     private WebConsoleServer? _server;
 
     public WebConsoleServer Server => _server ?? throw new InvalidOperationException("The server has not started.");
@@ -39,6 +46,7 @@ public sealed class InferenceApiServer : IAsyncLifetime
     {
         var settings = ServerFixture.Settings.ToDictionary();
         EmbeddingDimensions = await GeneratedModels.RegisterAsync(settings, "api-bert", "api-splade", "api-cross-encoder", "api-llama3");
+        settings[$"Inference:Models:{SlowChatModel}:Path"] = await DecoderTestModels.GetAsync(DecoderVariant.Qwen3WithoutPast);
         settings["Inference:Api:MaxInputs"] = MaxInputs.ToString(System.Globalization.CultureInfo.InvariantCulture);
         settings["Inference:Api:MaxInputBytes"] = MaxInputBytes.ToString(System.Globalization.CultureInfo.InvariantCulture);
         _server = await WebConsoleServer.StartAsync(settings);

@@ -19,6 +19,7 @@ namespace WebConsole.E2E.Usage;
 /// byte and checkpointed while the stream ran, so after a restart on the same data directory it is there once, billed for
 /// every token the client had received up to a second before the kill.
 /// </summary>
+[Collection(LongStreamsCollection.Name)]
 public sealed class KilledServerLedgerTests(ITestOutputHelper output)
 {
     private const string Model = "kill-qwen3";

@@ -18,11 +18,12 @@ namespace WebConsole.E2E.Usage;
 /// the usage API's totals are exactly the usage reported in headers and usage chunks; a stream the client cuts was
 /// committed before its first byte, follows its tokens while it runs, and is billed for the tokens it produced.
 /// </summary>
+[Collection(LongStreamsCollection.Name)]
 public sealed class StreamLedgerTests(InferenceApiServer fixture, ITestOutputHelper output) : IClassFixture<InferenceApiServer>
 {
     private static readonly (string Model, decimal Input, decimal Output)[] Prices =
     [
-        ("api-bert", 0.25m, 99m), ("api-splade", 0.3m, 0m), ("api-cross-encoder", 2m, 0m), ("api-llama3", 1.5m, 4m),
+        ("api-bert", 0.25m, 99m), ("api-splade", 0.3m, 0m), ("api-cross-encoder", 2m, 0m), ("api-llama3", 1.5m, 4m), ("api-qwen3-slow", 1.5m, 4m),
     ];
 
     private static readonly object[] Conversation = [new { role = "user", content = "Tell me a story about the sea." }];
@@ -90,7 +91,18 @@ public sealed class StreamLedgerTests(InferenceApiServer fixture, ITestOutputHel
         await SetPricesAsync(client);
         var known = (await RecordsAsync()).Select(r => r.RequestId).ToHashSet(StringComparer.Ordinal);
 
-        using var request = new HttpRequestMessage(HttpMethod.Post, $"/_inference/chat_completion/{InferenceApiServer.Chat}/_stream")
+        // A decoder without a KV cache generates tens of tokens a second: the client cuts the stream long before its 1900 tokens.
+        const string SlowChat = "ledger-slow-chat";
+        using (var created = await client.PutAsJsonAsync($"/_inference/chat_completion/{SlowChat}", new
+        {
+            service = "elasticsearch",
+            service_settings = new { model_id = InferenceApiServer.SlowChatModel, num_allocations = 1, num_threads = 1 },
+        }))
+        {
+            Assert.True(created.IsSuccessStatusCode, await created.Content.ReadAsStringAsync());
+        }
+
+        using var request = new HttpRequestMessage(HttpMethod.Post, $"/_inference/chat_completion/{SlowChat}/_stream")
         {
             Content = InferenceApiServer.Json(new { messages = Conversation, max_completion_tokens = 1900 }),
         };
@@ -99,7 +111,7 @@ public sealed class StreamLedgerTests(InferenceApiServer fixture, ITestOutputHel
 
         // The headers are the first byte: the record is already committed, in progress, with the prompt's tokens.
         var begun = Assert.Single(await RecordsAsync(), r => !known.Contains(r.RequestId));
-        Assert.Equal((UsageOutcome.InProgress, InferenceApiServer.Chat), (begun.Outcome, begun.InferenceId));
+        Assert.Equal((UsageOutcome.InProgress, SlowChat), (begun.Outcome, begun.InferenceId));
         Assert.True(begun.InputTokens > 0);
 
         // Read for a while: the record follows the tokens received with at most a second's delay.

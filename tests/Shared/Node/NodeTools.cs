@@ -24,7 +24,7 @@ internal static class NodeTools
     public static async Task<string> RunAsync(string script, IEnumerable<string> arguments, string? standardInput = null, TimeSpan? timeout = null)
     {
         var directory = await EnsureInstalledAsync();
-        File.Copy(Path.Combine(SourceDirectory, script), Path.Combine(directory, script), overwrite: true);
+        PlaceScript(script, directory);
 
         var info = new ProcessStartInfo("node")
         {
@@ -44,6 +44,25 @@ internal static class NodeTools
 
         var (exitCode, output, error) = await RunProcessAsync(info, standardInput, timeout ?? TimeSpan.FromMinutes(5));
         return exitCode == 0 ? output : throw new InvalidOperationException($"node {script} exited with {exitCode}:\n{error}");
+    }
+
+    /// <summary>
+    /// Puts the script beside node_modules when it is missing or differs: written to a unique file and renamed over the old
+    /// one, so tests running the same script at once (also from the other test project) never see it half-written or
+    /// collide on the copy.
+    /// </summary>
+    private static void PlaceScript(string script, string directory)
+    {
+        var source = File.ReadAllBytes(Path.Combine(SourceDirectory, script));
+        var target = Path.Combine(directory, script);
+        if (File.Exists(target) && File.ReadAllBytes(target).AsSpan().SequenceEqual(source))
+        {
+            return;
+        }
+
+        var staged = $"{target}.{Guid.NewGuid():N}.tmp";
+        File.WriteAllBytes(staged, source);
+        File.Move(staged, target, overwrite: true);
     }
 
     private static async Task<string> EnsureInstalledAsync()

@@ -45,6 +45,7 @@ internal static class PersistenceScenarios
         var chat = InferenceEndpoint.CreateReserved(Guid.NewGuid(), organization.Id, InferenceId.Parse(".chat-elastic"), TaskType.ChatCompletion, "elastic",
             """{"model_id":".demo-chat"}""", null, null, T0);
         var catalogModel = CatalogDocument.LoadEmbedded().Models.Single(m => m.Id == "anthropic-claude-4.5-opus");
+        var backend = CatalogBackend.Upstream(catalogModel.Id, "openai", """{"model_id":"gpt-4.1"}""", "enc:v1:abcdef", """{"user":"u1"}""", T0);
         var policy = RateLimitPolicy.Create(Guid.NewGuid(), RateLimitScope.Team, team.Id.ToString(), ModelSelector.ForFamily(TaskType.Rerank), RateLimit.Create(600, null, 6_000_000));
         var price = ModelPrice.Create(Guid.NewGuid(), Price.Create("openai-gpt-4.1", 2.000000001m, 8.5m, "USD", T0));
         var audit = AuditEntry.Create(Guid.NewGuid(), organization.Id, user.Id, "k_123", "ada@example.com", "api_key.create", "api_key", "k_123",
@@ -61,7 +62,7 @@ internal static class PersistenceScenarios
         await using (var write = newContext())
         {
             write.AddRange(organization, user);
-            write.AddRange(team, orgMember, key, endpoint, wordEndpoint, chat, catalogModel, policy, price);
+            write.AddRange(team, orgMember, key, endpoint, wordEndpoint, chat, catalogModel, backend, policy, price);
             write.Add(teamMember);
             write.AddRange(audit, systemAudit);
             write.AddRange(usage);
@@ -83,6 +84,7 @@ internal static class PersistenceScenarios
         AssertSameState(wordEndpoint, await read.InferenceEndpoints.SingleAsync(e => e.Id == wordEndpoint.Id));
         AssertSameState(chat, await read.InferenceEndpoints.SingleAsync(e => e.IsReserved));
         AssertSameState(catalogModel, await read.CatalogModels.SingleAsync());
+        AssertSameState(backend, await read.CatalogBackends.SingleAsync());
         AssertSameState(policy, await read.RateLimitPolicies.SingleAsync());
         AssertSameState(price, await read.ModelPrices.SingleAsync());
         foreach (var record in usage)

@@ -33,6 +33,7 @@ public sealed class SqlServerPersistenceTests
         Assert.Contains("'20261121000000_Initial'", script, StringComparison.Ordinal);
         Assert.Contains("'20261122000000_Identity'", script, StringComparison.Ordinal);
         Assert.Contains("'20261123000000_Billing'", script, StringComparison.Ordinal);
+        Assert.Contains("'20261124000000_ManagedCatalog'", script, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -30,6 +30,20 @@ internal sealed class CatalogModelConfiguration : IEntityTypeConfiguration<Catal
     }
 }
 
+internal sealed class CatalogBackendConfiguration : IEntityTypeConfiguration<CatalogBackend>
+{
+    public void Configure(EntityTypeBuilder<CatalogBackend> builder)
+    {
+        builder.ToTable("CatalogBackends");
+        builder.HasKey(b => b.CatalogModelId);
+        builder.Property(b => b.CatalogModelId).HasMaxLength(128).ValueGeneratedNever();
+        builder.Property(b => b.Kind).HasConversion<string>().HasMaxLength(ValueConversions.EnumLength);
+        builder.Property(b => b.EmbeddedModelId).HasMaxLength(128);
+        builder.Property(b => b.UpstreamService).HasMaxLength(CatalogBackend.ServiceMaxLength);
+        builder.HasOne<CatalogModel>().WithOne().HasForeignKey<CatalogBackend>(b => b.CatalogModelId).OnDelete(DeleteBehavior.Cascade);
+    }
+}
+
 internal sealed class RateLimitPolicyConfiguration : IEntityTypeConfiguration<RateLimitPolicy>
 {
     public void Configure(EntityTypeBuilder<RateLimitPolicy> builder)

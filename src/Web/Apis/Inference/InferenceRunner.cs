@@ -82,7 +82,7 @@ internal sealed class InferenceRunner(
                     })]),
                 }, sparse.Usage);
             case TaskType.Rerank:
-                var ranked = await Require(client.Rerank, resolved).RerankAsync(request.Query!, request.Input, new RerankOptions { TopN = request.TopN }, cancellationToken);
+                var ranked = await Require(client.Rerank, resolved).RerankAsync(request.Query!, request.Input, new RerankOptions { TopN = request.TopN, ReturnDocuments = request.ReturnDocuments }, cancellationToken);
                 return (new JsonObject
                 {
                     ["rerank"] = new JsonArray([.. ranked.Documents
