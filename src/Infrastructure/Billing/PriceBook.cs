@@ -27,8 +27,10 @@ public sealed class PriceBook(ISystemDbContextFactory contexts, IOptions<Billing
     /// <summary>How far in the past a new price may start (clock skew between the operator and the server), no more.</summary>
     public static readonly TimeSpan PastTolerance = TimeSpan.FromMinutes(1);
 
-    private readonly SemaphoreSlim _load = new(1, 1);
-    private volatile Snapshot? _snapshot;
+    // Stale prices are read again by one caller while the others go on; with the database down the old list stays in use
+    // (prices rarely change, and billing must not stop for a refresh).
+    private readonly RefreshingSnapshot<Snapshot> _prices = new(
+        cancellationToken => LoadAsync(contexts, options.Value.Currency.ToUpperInvariant(), cancellationToken), time, () => options.Value.PriceRefreshInterval);
 
     /// <summary>The installation's currency: the only one prices are billed in.</summary>
     public string Currency => options.Value.Currency.ToUpperInvariant();
@@ -126,69 +128,22 @@ public sealed class PriceBook(ISystemDbContextFactory contexts, IOptions<Billing
     }
 
     /// <summary>Reads the prices again now (start-up warm-up, and after a change).</summary>
-    public async Task ReloadAsync(CancellationToken cancellationToken)
+    public Task ReloadAsync(CancellationToken cancellationToken) => _prices.ReloadAsync(cancellationToken);
+
+    private ValueTask<Snapshot> CurrentAsync(CancellationToken cancellationToken) => _prices.GetAsync(cancellationToken);
+
+    private static async Task<Snapshot> LoadAsync(ISystemDbContextFactory contexts, string currency, CancellationToken cancellationToken)
     {
-        await _load.WaitAsync(cancellationToken);
-        try
-        {
-            _snapshot = await LoadAsync(cancellationToken);
-        }
-        finally
-        {
-            _load.Release();
-        }
-    }
-
-    private async ValueTask<Snapshot> CurrentAsync(CancellationToken cancellationToken)
-    {
-        var snapshot = _snapshot;
-        if (snapshot is null)
-        {
-            await _load.WaitAsync(cancellationToken);
-            try
-            {
-                return _snapshot ??= await LoadAsync(cancellationToken);
-            }
-            finally
-            {
-                _load.Release();
-            }
-        }
-
-        // A stale list is refreshed by one caller while the others go on with it; if the database is down the old list
-        // stays in use (prices rarely change, and billing must not stop for a refresh).
-        if (time.GetUtcNow() - snapshot.LoadedAt >= options.Value.PriceRefreshInterval && _load.Wait(0, CancellationToken.None))
-        {
-            try
-            {
-                _snapshot = await LoadAsync(cancellationToken);
-            }
-            catch (Exception ex) when (ex is not OperationCanceledException)
-            {
-                _snapshot = snapshot with { LoadedAt = time.GetUtcNow() };
-            }
-            finally
-            {
-                _load.Release();
-            }
-        }
-
-        return _snapshot ?? snapshot;
-    }
-
-    private async Task<Snapshot> LoadAsync(CancellationToken cancellationToken)
-    {
-        var currency = Currency;
         await using var context = contexts.CreateDbContext();
         var rows = await context.ModelPrices.AsNoTracking().Where(p => p.Currency == currency).ToListAsync(cancellationToken);
         var byModel = rows
             .GroupBy(p => p.ModelId, StringComparer.Ordinal)
             .ToDictionary(g => g.Key, g => g.Select(p => p.Price).OrderBy(p => p.EffectiveFrom).ToArray(), StringComparer.Ordinal);
-        return new Snapshot(byModel, time.GetUtcNow());
+        return new Snapshot(byModel);
     }
 
     /// <inheritdoc />
-    public void Dispose() => _load.Dispose();
+    public void Dispose() => _prices.Dispose();
 
-    private sealed record Snapshot(IReadOnlyDictionary<string, Price[]> ByModel, DateTimeOffset LoadedAt);
+    private sealed record Snapshot(IReadOnlyDictionary<string, Price[]> ByModel);
 }

@@ -24,8 +24,7 @@ public sealed class ManagedCatalog(ISystemDbContextFactory contexts, TimeProvide
     /// <summary>The Elasticsearch error type of a model past its end of life.</summary>
     public const string EndOfLifeType = "model_end_of_life_exception";
 
-    private readonly SemaphoreSlim _load = new(1, 1);
-    private volatile Snapshot? _snapshot;
+    private readonly RefreshingSnapshot<Snapshot> _catalog = new(cancellationToken => LoadAsync(contexts, cancellationToken), time, () => RefreshInterval);
 
     /// <summary>Today's date in UTC: EOL dates are UTC dates.</summary>
     public DateOnly Today => DateOnly.FromDateTime(time.GetUtcNow().UtcDateTime);
@@ -34,24 +33,7 @@ public sealed class ManagedCatalog(ISystemDbContextFactory contexts, TimeProvide
     /// The catalog model <paramref name="id"/> from the in-memory catalog, or null when the catalog has none. The first
     /// call of a process reads the database synchronously; later ones never wait.
     /// </summary>
-    public CatalogEntry? Find(string id)
-    {
-        var snapshot = _snapshot;
-        if (snapshot is null)
-        {
-            _load.Wait();
-            try
-            {
-                snapshot = _snapshot ??= Load();
-            }
-            finally
-            {
-                _load.Release();
-            }
-        }
-
-        return snapshot.ById.GetValueOrDefault(id);
-    }
+    public CatalogEntry? Find(string id) => _catalog.Get(() => Load(contexts)).ById.GetValueOrDefault(id);
 
     /// <summary>The catalog model <paramref name="id"/>, reading the catalog again first when it is stale; null when none.</summary>
     public async ValueTask<CatalogEntry?> FindAsync(string id, CancellationToken cancellationToken) =>
@@ -60,23 +42,12 @@ public sealed class ManagedCatalog(ISystemDbContextFactory contexts, TimeProvide
     /// <summary>Every catalog model with its backend, read from the database now, in catalog-id order.</summary>
     public async Task<IReadOnlyList<CatalogEntry>> ListAsync(CancellationToken cancellationToken)
     {
-        await ReloadAsync(cancellationToken);
-        return [.. _snapshot!.ById.Values.OrderBy(e => e.Model.Id, StringComparer.Ordinal)];
+        var snapshot = await _catalog.ReloadAsync(cancellationToken);
+        return [.. snapshot.ById.Values.OrderBy(e => e.Model.Id, StringComparer.Ordinal)];
     }
 
     /// <summary>Reads the catalog again now (after a change on this node).</summary>
-    public async Task ReloadAsync(CancellationToken cancellationToken)
-    {
-        await _load.WaitAsync(cancellationToken);
-        try
-        {
-            _snapshot = await LoadAsync(cancellationToken);
-        }
-        finally
-        {
-            _load.Release();
-        }
-    }
+    public Task ReloadAsync(CancellationToken cancellationToken) => _catalog.ReloadAsync(cancellationToken);
 
     /// <summary>
     /// Throws the contract's 410 when <paramref name="model"/> has reached its end-of-life date (UTC): from that day on it
@@ -101,46 +72,11 @@ public sealed class ManagedCatalog(ISystemDbContextFactory contexts, TimeProvide
     }
 
     /// <inheritdoc />
-    public void Dispose() => _load.Dispose();
+    public void Dispose() => _catalog.Dispose();
 
-    private async ValueTask<Snapshot> CurrentAsync(CancellationToken cancellationToken)
-    {
-        var snapshot = _snapshot;
-        if (snapshot is null)
-        {
-            await _load.WaitAsync(cancellationToken);
-            try
-            {
-                return _snapshot ??= await LoadAsync(cancellationToken);
-            }
-            finally
-            {
-                _load.Release();
-            }
-        }
+    private ValueTask<Snapshot> CurrentAsync(CancellationToken cancellationToken) => _catalog.GetAsync(cancellationToken);
 
-        // A stale catalog is read again by one caller while the others go on with it; if the database is down, the old one
-        // stays in use (backends rarely change, and serving must not stop for a refresh).
-        if (time.GetUtcNow() - snapshot.LoadedAt >= RefreshInterval && _load.Wait(0, CancellationToken.None))
-        {
-            try
-            {
-                _snapshot = await LoadAsync(cancellationToken);
-            }
-            catch (Exception ex) when (ex is not OperationCanceledException)
-            {
-                _snapshot = snapshot with { LoadedAt = time.GetUtcNow() };
-            }
-            finally
-            {
-                _load.Release();
-            }
-        }
-
-        return _snapshot ?? snapshot;
-    }
-
-    private async Task<Snapshot> LoadAsync(CancellationToken cancellationToken)
+    private static async Task<Snapshot> LoadAsync(ISystemDbContextFactory contexts, CancellationToken cancellationToken)
     {
         await using var context = contexts.CreateDbContext();
         var models = await context.CatalogModels.AsNoTracking().ToListAsync(cancellationToken);
@@ -148,18 +84,18 @@ public sealed class ManagedCatalog(ISystemDbContextFactory contexts, TimeProvide
         return Build(models, backends);
     }
 
-    private Snapshot Load()
+    private static Snapshot Load(ISystemDbContextFactory contexts)
     {
         using var context = contexts.CreateDbContext();
         return Build([.. context.CatalogModels.AsNoTracking()], [.. context.CatalogBackends.AsNoTracking()]);
     }
 
-    private Snapshot Build(List<CatalogModel> models, List<CatalogBackend> backends)
+    private static Snapshot Build(List<CatalogModel> models, List<CatalogBackend> backends)
     {
         var byModel = backends.ToDictionary(b => b.CatalogModelId, StringComparer.Ordinal);
         var entries = models.ToDictionary(m => m.Id, m => new CatalogEntry(m, byModel.GetValueOrDefault(m.Id)), StringComparer.Ordinal);
-        return new Snapshot(entries, time.GetUtcNow());
+        return new Snapshot(entries);
     }
 
-    private sealed record Snapshot(IReadOnlyDictionary<string, CatalogEntry> ById, DateTimeOffset LoadedAt);
+    private sealed record Snapshot(IReadOnlyDictionary<string, CatalogEntry> ById);
 }
