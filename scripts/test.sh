@@ -29,5 +29,10 @@ for trx in "$results"/*.trx; do
   passed=$((passed + ${p:-0})); failed=$((failed + ${f:-0})); skipped=$((skipped + ${n:-0}))
 done
 [ "$passed" -eq 0 ] && status=1
+# Name the failures last, so the tail of a long log says what broke.
+for trx in "$results"/*.trx; do
+  [ -f "$trx" ] || continue
+  grep -o '<UnitTestResult [^>]*outcome="Failed"[^>]*>' "$trx" | sed -n 's/.* testName="\([^"]*\)".*/FAILED: \1/p' || true
+done
 echo "Tests: $passed passed, $failed failed, $skipped skipped"
 exit $status

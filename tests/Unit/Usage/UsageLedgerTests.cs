@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
 using WebConsole.Domain.ApiKeys;
@@ -210,7 +211,12 @@ public sealed class UsageLedgerTests
         await prices.SetAsync("chat-model", 1m, 1m, null, null, default);
         database.Down = true;
         var held = Enumerable.Range(0, 10).Select(i => ledger.RecordAsync(Usage(TaskType.ChatCompletion, "chat-model", 1, i), default).AsTask()).ToArray();
-        await Task.Delay(100);
+        var waited = Stopwatch.StartNew();
+        while (ledger.Held < 10 && waited.Elapsed < TimeSpan.FromSeconds(10))
+        {
+            await Task.Delay(10);
+        }
+
         Assert.Equal(10, ledger.Held);
 
         var stopping = ledger.StopAsync(CancellationToken.None);
