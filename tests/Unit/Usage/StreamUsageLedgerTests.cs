@@ -119,9 +119,8 @@ public sealed class StreamUsageLedgerTests
             var other = ledger.BeginAsync(Stream("s-3", 5, 1), default).AsTask();
             var otherCheckpoint = ledger.CheckpointAsync(Stream("s-3", 5, 9));
             var otherEnd = ledger.RecordAsync(Stream("s-3", 5, 7, failed: true), default).AsTask();
-            await Task.Delay(100);
+            await WebConsole.Unit.Inference.Deployments.Wait.UntilAsync(() => ledger.Held == 8, "the eight writes are held");
             Assert.False(begin.IsCompleted);
-            Assert.Equal(8, ledger.Held);
 
             database.Down = false;
             await Task.WhenAll([begin, end, other, otherCheckpoint, otherEnd, .. checkpoints]).WaitAsync(TimeSpan.FromSeconds(10));
