@@ -19,6 +19,24 @@ internal static class Guard
         return trimmed;
     }
 
+    /// <summary>
+    /// A display name: not blank, at most <paramref name="maxLength"/> characters, and free of control characters and of
+    /// the bidirectional overrides that make a name read differently from what it is (terminal escapes, spoofed names).
+    /// </summary>
+    public static string Name(string? value, string name, int maxLength)
+    {
+        var trimmed = NotBlank(value, name, maxLength);
+        foreach (var c in trimmed)
+        {
+            if (char.IsControl(c) || c is >= '\u202A' and <= '\u202E' or >= '\u2066' and <= '\u2069')
+            {
+                throw new DomainValidationException($"[{name}] must not contain control characters (found U+{(int)c:X4})");
+            }
+        }
+
+        return trimmed;
+    }
+
     public static Guid NotEmpty(Guid value, string name)
     {
         if (value == Guid.Empty)

@@ -105,7 +105,7 @@ public sealed partial class ApiKey
         return new ApiKey
         {
             Id = id,
-            Name = Guard.NotBlank(name, "name", NameMaxLength),
+            Name = Guard.Name(name, "name", NameMaxLength),
             OrganizationId = Guard.NotEmpty(organizationId, "organization_id"),
             TeamId = Guard.NotEmpty(teamId, "team_id"),
             UserId = userId is { } user ? Guard.NotEmpty(user, "user_id") : null,
@@ -139,7 +139,7 @@ public sealed partial class ApiKey
     public void Invalidate(DateTimeOffset now) => InvalidatedAt ??= Guard.Utc(now);
 
     /// <summary>Renames the key.</summary>
-    public void Rename(string name) => Name = Guard.NotBlank(name, "name", NameMaxLength);
+    public void Rename(string name) => Name = Guard.Name(name, "name", NameMaxLength);
 
     /// <summary>Replaces the list of endpoints the key may use (empty = all).</summary>
     public void RestrictTo(IEnumerable<string>? allowedEndpoints) => AllowedEndpoints = NormalizeEndpoints(allowedEndpoints);

@@ -124,7 +124,7 @@ public sealed class CatalogModel
         }
 
         Author = Guard.NotBlank(author, "author", 200);
-        Name = Guard.NotBlank(name, "name", 200);
+        Name = Guard.Name(name, "name", 200);
         TaskType = taskType;
         ModelCard = new CatalogLink(Guard.NotBlank(modelCard.Title, "model_card.title"), ValidUrl(modelCard.Url));
         ProviderTerms = providerTerms.Select(t => new CatalogLink(Guard.NotBlank(t.Title, "provider_terms.title"), ValidUrl(t.Url))).ToArray();

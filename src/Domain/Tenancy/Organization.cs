@@ -31,13 +31,13 @@ public sealed partial class Organization
     public static Organization Create(Guid id, string name, string slug, DateTimeOffset now) => new()
     {
         Id = Guard.NotEmpty(id, "id"),
-        Name = Guard.NotBlank(name, "name", NameMaxLength),
+        Name = Guard.Name(name, "name", NameMaxLength),
         Slug = ValidateSlug(slug),
         CreatedAt = Guard.Utc(now),
     };
 
     /// <summary>Changes the display name; the slug stays, so links keep working.</summary>
-    public void Rename(string name) => Name = Guard.NotBlank(name, "name", NameMaxLength);
+    public void Rename(string name) => Name = Guard.Name(name, "name", NameMaxLength);
 
     /// <summary>Checks a slug and returns it; throws <see cref="DomainValidationException"/> when it is not valid.</summary>
     public static string ValidateSlug(string? slug)

@@ -27,10 +27,10 @@ public sealed class Team
     {
         Id = Guard.NotEmpty(id, "id"),
         OrganizationId = Guard.NotEmpty(organizationId, "organization_id"),
-        Name = Guard.NotBlank(name, "name", NameMaxLength),
+        Name = Guard.Name(name, "name", NameMaxLength),
         CreatedAt = Guard.Utc(now),
     };
 
     /// <summary>Changes the name.</summary>
-    public void Rename(string name) => Name = Guard.NotBlank(name, "name", NameMaxLength);
+    public void Rename(string name) => Name = Guard.Name(name, "name", NameMaxLength);
 }

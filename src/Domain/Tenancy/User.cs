@@ -39,7 +39,7 @@ public sealed class User
     {
         Id = Guard.NotEmpty(id, "id"),
         Email = NormalizeEmail(email),
-        DisplayName = Guard.NotBlank(displayName, "display_name", DisplayNameMaxLength),
+        DisplayName = Guard.Name(displayName, "display_name", DisplayNameMaxLength),
         PasswordHash = passwordHash is null ? null : Guard.NotBlank(passwordHash, "password_hash"),
         IsPlatformOperator = isPlatformOperator,
         CreatedAt = Guard.Utc(now),
@@ -69,7 +69,7 @@ public sealed class User
     }
 
     /// <summary>Changes the display name.</summary>
-    public void ChangeDisplayName(string displayName) => DisplayName = Guard.NotBlank(displayName, "display_name", DisplayNameMaxLength);
+    public void ChangeDisplayName(string displayName) => DisplayName = Guard.Name(displayName, "display_name", DisplayNameMaxLength);
 
     /// <summary>Grants or revokes the platform operator role.</summary>
     public void SetPlatformOperator(bool isPlatformOperator) => IsPlatformOperator = isPlatformOperator;

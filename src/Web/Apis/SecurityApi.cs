@@ -301,7 +301,7 @@ internal static partial class SecurityApi
     {
         try
         {
-            using var document = await JsonDocument.ParseAsync(http.Request.Body, default, ct);
+            using var document = JsonDocument.Parse(await JsonBodies.ReadUtf8Async(http.Request.Body, ct));
             if (document.RootElement.ValueKind != JsonValueKind.Object)
             {
                 return (default, Bad("parse_exception", "request body must be a JSON object"));
@@ -312,6 +312,10 @@ internal static partial class SecurityApi
         catch (JsonException ex)
         {
             return (default, Bad("x_content_parse_exception", $"Failed to parse request body: {ex.Message}"));
+        }
+        catch (BadHttpRequestException ex) when (ex.StatusCode == StatusCodes.Status413PayloadTooLarge)
+        {
+            return (default, SecurityErrors.Elastic(StatusCodes.Status413PayloadTooLarge, "status_exception", "Request body is too large"));
         }
     }
 

@@ -35,6 +35,11 @@ internal static class WebConsoleWeb
         // environment, not only Development, so a plain `dotnet WebConsole.Web.dll` serves them too.
         builder.WebHost.UseStaticWebAssets();
 
+        // Bodies are small everywhere but on the inference routes, which raise the limit per request to
+        // Inference:Api:MaxRequestBodyBytes; anything else over Kestrel:Limits:MaxRequestBodySize (1 MiB) is a 413.
+        builder.WebHost.ConfigureKestrel((context, kestrel) =>
+            kestrel.Limits.MaxRequestBodySize = context.Configuration.GetValue<long?>("Kestrel:Limits:MaxRequestBodySize") ?? 1024 * 1024);
+
         builder.AddInference();
         builder.AddInfrastructure(SqliteDatabase.Provider, PostgreSqlDatabase.Provider, SqlServerDatabase.Provider);
 
@@ -156,6 +161,8 @@ internal static class WebConsoleWeb
         {
             app.UseExceptionHandler("/error", createScopeForErrors: true);
         }
+
+        app.UseSecurityHeaders();
 
         // Issue 5 (X): X-Elastic-Product on every Elasticsearch-shaped answer (401s included) and its vendor media type.
         app.UseElasticsearchCompatibility();

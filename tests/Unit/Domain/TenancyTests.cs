@@ -28,6 +28,26 @@ public sealed class TenancyTests
         Assert.Throws<DomainValidationException>(() => User.Create(Guid.NewGuid(), "a@b@c", "Ada", null, false, Now));
     }
 
+    [Theory]
+    [InlineData("red\u001b[31m")]
+    [InlineData("nul\u0000")]
+    [InlineData("bell\u0007")]
+    [InlineData("spoof\u202Egnp.exe")]
+    [InlineData("iso\u2066late")]
+    public void Names_with_control_characters_or_bidirectional_overrides_are_refused(string name)
+    {
+        var error = Assert.Throws<DomainValidationException>(() => Team.Create(Guid.NewGuid(), Guid.NewGuid(), name, Now));
+        Assert.Contains("control characters", error.Message, StringComparison.Ordinal);
+        Assert.Throws<DomainValidationException>(() => Organization.Create(Guid.NewGuid(), name, "acme", Now));
+        Assert.Throws<DomainValidationException>(() => User.Create(Guid.NewGuid(), "ada@example.com", name, null, false, Now));
+    }
+
+    [Fact]
+    public void Names_in_any_script_with_emoji_and_symbols_are_kept()
+    {
+        Assert.Equal("Équipe 東京 🚀 <b>&", Team.Create(Guid.NewGuid(), Guid.NewGuid(), "  Équipe 東京 🚀 <b>&  ", Now).Name);
+    }
+
     [Fact]
     public void Entities_refuse_empty_ids_and_names()
     {

@@ -48,7 +48,7 @@ internal static class InferenceRequests
 
         try
         {
-            var node = await JsonNode.ParseAsync(http.Request.Body, cancellationToken: cancellationToken);
+            var node = JsonNode.Parse((await JsonBodies.ReadUtf8Async(http.Request.Body, cancellationToken)).Span);
             return node as JsonObject ?? throw new InferenceApiException(400, "parse_exception", "request body must be a JSON object");
         }
         catch (JsonException ex)

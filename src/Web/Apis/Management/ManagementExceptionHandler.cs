@@ -33,8 +33,8 @@ internal sealed partial class ManagementExceptionHandler(IProblemDetailsService 
             },
             BadHttpRequestException badRequest => new ValidationProblemDetails(new Dictionary<string, string[]> { ["request"] = [badRequest.Message] })
             {
-                Status = StatusCodes.Status400BadRequest,
-                Title = "The request could not be read.",
+                Status = badRequest.StatusCode is >= 400 and < 500 ? badRequest.StatusCode : StatusCodes.Status400BadRequest,
+                Title = badRequest.StatusCode == StatusCodes.Status413PayloadTooLarge ? "The request body is too large." : "The request could not be read.",
                 Detail = badRequest.Message,
             },
             ResourceNotFoundException notFound => new ProblemDetails { Status = StatusCodes.Status404NotFound, Title = "Not Found", Detail = notFound.Message },
