@@ -229,6 +229,7 @@ public sealed partial class DecoderSession : IDisposable
         if (_ownsSession)
         {
             _session.Dispose();
+            Runtime.NativeMemory.Trim();
         }
     }
 

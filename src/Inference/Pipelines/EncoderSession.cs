@@ -107,7 +107,11 @@ public sealed class EncoderSession : IDisposable
     }
 
     /// <inheritdoc />
-    public void Dispose() => _session.Dispose();
+    public void Dispose()
+    {
+        _session.Dispose();
+        Runtime.NativeMemory.Trim();
+    }
 
     private OrtValue CreateInput(IReadOnlyList<TokenizedText> batch, int length, EncoderInput kind, TensorElementType type, long[] shape)
     {

@@ -38,9 +38,22 @@ public sealed class PostgresCluster : IAsyncLifetime
         await RunAsync(Path.Combine(_bin, "initdb"), ["-D", DataDirectory, "-U", Superuser, "--auth=trust", "--encoding=UTF8", "--locale=C"], asPostgres: true);
 
         Port = FreePort();
+        await StartAsync();
+    }
+
+    /// <summary>Starts the cluster (again) on its port.</summary>
+    public async Task StartAsync()
+    {
         var serverOptions = $"-c listen_addresses=127.0.0.1 -p {Port} -k {_root} -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200";
-        await RunAsync(Path.Combine(_bin, "pg_ctl"), ["-D", DataDirectory, "-l", Path.Combine(_root, "server.log"), "-o", serverOptions, "-w", "-t", "60", "start"], asPostgres: true);
+        await RunAsync(Path.Combine(_bin!, "pg_ctl"), ["-D", DataDirectory, "-l", Path.Combine(_root, "server.log"), "-o", serverOptions, "-w", "-t", "60", "start"], asPostgres: true);
         _started = true;
+    }
+
+    /// <summary>Stops the cluster as an outage would (open connections are cut); <see cref="StartAsync"/> brings it back.</summary>
+    public async Task StopAsync()
+    {
+        await RunAsync(Path.Combine(_bin!, "pg_ctl"), ["-D", DataDirectory, "-m", "fast", "-w", "-t", "60", "stop"], asPostgres: true);
+        _started = false;
     }
 
     public async Task DisposeAsync()

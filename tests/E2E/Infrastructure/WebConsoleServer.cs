@@ -97,6 +97,9 @@ public sealed class WebConsoleServer : IAsyncDisposable
         }
     }
 
+    /// <summary>The running process's id (for its memory and CPU figures).</summary>
+    public int ProcessId => _process is { HasExited: false } process ? process.Id : throw new InvalidOperationException("The server is not running.");
+
     /// <summary>A client for this server with a generous timeout (the first request may download or build models).</summary>
     public HttpClient CreateClient() => new() { BaseAddress = BaseAddress, Timeout = TimeSpan.FromMinutes(2) };
 
