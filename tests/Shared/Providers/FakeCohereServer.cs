@@ -39,13 +39,12 @@ public sealed class FakeCohereServer : FakeProviderServer
         ErrorAsync(context, 401, $"invalid api token {key}");
 
     /// <inheritdoc />
-    protected override Task AnswerAsync(HttpContext context, FakeRequest request, JsonObject body, FakeFault? fault) => request.Path switch
-    {
-        "/v2/embed" => EmbedAsync(context, body),
-        "/v2/rerank" => RerankAsync(context, body),
-        "/v2/chat" => ChatAsync(context, body, fault),
-        _ => ErrorAsync(context, 404, $"unknown path {request.Path}"),
-    };
+    protected override Task AnswerAsync(HttpContext context, FakeRequest request, JsonObject body, FakeFault? fault) =>
+        // Any prefix is served (a gateway's path in front of /v2/...).
+        request.Path.EndsWith("/v2/embed", StringComparison.Ordinal) ? EmbedAsync(context, body)
+        : request.Path.EndsWith("/v2/rerank", StringComparison.Ordinal) ? RerankAsync(context, body)
+        : request.Path.EndsWith("/v2/chat", StringComparison.Ordinal) ? ChatAsync(context, body, fault)
+        : ErrorAsync(context, 404, $"unknown path {request.Path}");
 
     private async Task EmbedAsync(HttpContext context, JsonObject body)
     {

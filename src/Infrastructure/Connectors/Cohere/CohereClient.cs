@@ -44,7 +44,7 @@ internal sealed class CohereClient(CohereSettings settings, Uri baseUrl, Provide
             [wireType],
             TaskSetting("truncate"));
         var response = await call.PostAsync<CohereEmbedRequest, CohereEmbedResponse>(
-            ConnectorSettings.Append(baseUrl, "/v2/embed"), body, CohereJson.Options, cancellationToken).ConfigureAwait(false);
+            ConnectorSettings.Resolve(baseUrl, "/v2/embed"), body, CohereJson.Options, cancellationToken).ConfigureAwait(false);
         if (response.Embeddings?.GetValueOrDefault(wireType) is not { } vectors || vectors.Length != inputs.Count || vectors.Any(v => v is null))
         {
             throw call.Malformed($"expected {inputs.Count} [{wireType}] embeddings");
@@ -61,7 +61,7 @@ internal sealed class CohereClient(CohereSettings settings, Uri baseUrl, Provide
         ArgumentNullException.ThrowIfNull(documents);
         var topN = options?.TopN ?? (settings.TaskSettings["top_n"] is { } n ? n.GetValue<int>() : null);
         var response = await call.PostAsync<CohereRerankRequest, CohereRerankResponse>(
-            ConnectorSettings.Append(baseUrl, "/v2/rerank"), new CohereRerankRequest(settings.ModelId, query, documents, topN), CohereJson.Options, cancellationToken).ConfigureAwait(false);
+            ConnectorSettings.Resolve(baseUrl, "/v2/rerank"), new CohereRerankRequest(settings.ModelId, query, documents, topN), CohereJson.Options, cancellationToken).ConfigureAwait(false);
         var results = response.Results ?? throw call.Malformed("no [results] in the rerank response");
         if (results.Any(r => r.Index < 0 || r.Index >= documents.Count))
         {
@@ -80,7 +80,7 @@ internal sealed class CohereClient(CohereSettings settings, Uri baseUrl, Provide
     {
         ArgumentNullException.ThrowIfNull(prompt);
         var response = await call.PostAsync<CohereChatRequest, CohereChatResponse>(
-            ConnectorSettings.Append(baseUrl, "/v2/chat"), BuildChat(prompt, options, stream: false), CohereJson.Options, cancellationToken).ConfigureAwait(false);
+            ConnectorSettings.Resolve(baseUrl, "/v2/chat"), BuildChat(prompt, options, stream: false), CohereJson.Options, cancellationToken).ConfigureAwait(false);
         if (response.Message is null)
         {
             throw call.Malformed("no [message] in the chat response");
@@ -106,7 +106,7 @@ internal sealed class CohereClient(CohereSettings settings, Uri baseUrl, Provide
     private async IAsyncEnumerable<GenerationUpdate> StreamCoreAsync(string prompt, GenerationOptions? options, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         var characters = 0;
-        await foreach (var element in call.StreamAsync(ConnectorSettings.Append(baseUrl, "/v2/chat"), BuildChat(prompt, options, stream: true), CohereJson.Options, cancellationToken).ConfigureAwait(false))
+        await foreach (var element in call.StreamAsync(ConnectorSettings.Resolve(baseUrl, "/v2/chat"), BuildChat(prompt, options, stream: true), CohereJson.Options, cancellationToken).ConfigureAwait(false))
         {
             // Only the events WebConsole reads are typed: others (message-start, content-start) differ in shape.
             var type = element.TryGetProperty("type", out var name) && name.ValueKind == JsonValueKind.String ? name.GetString() : null;

@@ -9,7 +9,8 @@ namespace WebConsole.Infrastructure.Connectors.Cohere;
 /// <summary>
 /// <c>cohere</c>: text_embedding (<c>/v2/embed</c>), rerank (<c>/v2/rerank</c>) and completion (<c>/v2/chat</c>, streamed
 /// as Cohere's server-sent events) on Cohere's V2 API, as Elasticsearch creates new Cohere endpoints. Settings as
-/// Elasticsearch names them: <c>api_key</c>, <c>model_id</c> (or the older <c>model</c>), <c>url</c>, <c>similarity</c>,
+/// Elasticsearch names them: <c>api_key</c>, <c>model_id</c> (or the older <c>model</c>), <c>url</c> (a base URL in place of
+/// Cohere's), <c>similarity</c>,
 /// <c>dimensions</c>, <c>max_input_tokens</c>, <c>embedding_type</c>, <c>rate_limit</c> (10,000 a minute by default);
 /// task settings <c>input_type</c> and <c>truncate</c> (text_embedding), <c>top_n</c>, <c>return_documents</c> and
 /// <c>max_chunks_per_doc</c> (rerank). Elasticsearch gives Cohere no chat_completion. Thread-safe.
@@ -149,7 +150,7 @@ public sealed class CohereInferenceService(ProviderHttpClients clients) : IInfer
     }
 
     internal CohereClient CreateWireClient(string inferenceId, CohereSettings settings, HttpClient http) =>
-        new(settings, ConnectorSettings.BaseUrl(clients, Name, DefaultBaseUrl),
+        new(settings, settings.Url is { } url ? new Uri(url) : ConnectorSettings.BaseUrl(clients, Name, DefaultBaseUrl),
             new ProviderJsonCall(http, inferenceId, [settings.ApiKey], [KeyValuePair.Create("Authorization", $"Bearer {settings.ApiKey}")]));
 
     private static ServiceConfiguration BuildConfiguration()
@@ -162,6 +163,7 @@ public sealed class CohereInferenceService(ProviderHttpClients clients) : IInfer
         [
             Field("api_key", "API Key", "The Cohere API key; kept encrypted and never shown again.", true, true, true, SettingFieldType.Text, null, all),
             Field("model_id", "Model ID", "The name of the Cohere model to use (required by Cohere's V2 API).", true, false, false, SettingFieldType.Text, null, all),
+            Field("url", "URL", "The base URL to send requests to instead of Cohere's API (e.g. a gateway).", false, false, false, SettingFieldType.Text, DefaultBaseUrl.ToString(), all),
             Field("embedding_type", "Embedding Type", "The type of embeddings to return: float (the default), byte or int8 (signed bytes), bit or binary (packed bits).",
                 false, false, false, SettingFieldType.Text, "float", embeddings),
             Field("dimensions", "Dimensions", "The number of dimensions of the embeddings; found with a probe call when the endpoint is created.",
@@ -182,7 +184,10 @@ public sealed record CohereSettings : EndpointSettings
     /// <summary>The API key (secret).</summary>
     public required string ApiKey { get; init; }
 
-    /// <summary>The tenant's <c>url</c>, kept as Elasticsearch keeps it; V2 calls go to Cohere's API (or the operator's base URL).</summary>
+    /// <summary>
+    /// The tenant's <c>url</c>: a base URL that replaces Cohere's (and the operator's) as in Elasticsearch, or a full request
+    /// URL ending in the task's path. The outbound address guard applies to it.
+    /// </summary>
     public string? Url { get; init; }
 
     /// <summary>The vector similarity.</summary>

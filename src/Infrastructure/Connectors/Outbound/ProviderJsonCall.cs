@@ -283,6 +283,16 @@ internal static class ConnectorSettings
         return builder.Uri;
     }
 
+    /// <summary>
+    /// The request URL of <paramref name="path"/> under a tenant's <c>url</c>: the URL itself when it already ends with the
+    /// path (a full request URL), else the URL as a base.
+    /// </summary>
+    public static Uri Resolve(Uri url, string path)
+    {
+        ArgumentNullException.ThrowIfNull(url);
+        return url.AbsolutePath.TrimEnd('/').EndsWith(path, StringComparison.OrdinalIgnoreCase) ? url : Append(url, path);
+    }
+
     /// <summary>The call options of an endpoint's calls: its throttle key and rate, and the operator's attempt timeout.</summary>
     public static ProviderCallOptions CallOptions(ProviderHttpClients clients, string service, string throttleKey, string inferenceId, int requestsPerMinute) =>
         new(service, throttleKey, requestsPerMinute, clients.Options.AttemptTimeout) { InferenceId = inferenceId };

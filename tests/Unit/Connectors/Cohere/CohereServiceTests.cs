@@ -106,6 +106,18 @@ public sealed class CohereServiceTests : IAsyncLifetime
         Assert.Equal(wire == "int8" ? FakeCohereServer.Int8Of("abc", dimensions) : FakeCohereServer.BinaryOf("abc", dimensions), vector);
     }
 
+    [Theory]
+    [InlineData("/gateway", "/gateway/v2/rerank")]
+    [InlineData("/gateway/v2/rerank", "/gateway/v2/rerank")]
+    public async Task The_tenants_url_is_a_base_url_or_the_full_request_url(string given, string path)
+    {
+        var settings = _service.Parse(TaskType.Rerank, new JsonObject { ["api_key"] = _provider.ApiKey, ["model_id"] = "m", ["url"] = _provider.BaseUrl + given }, null);
+        Assert.Equal(_provider.BaseUrl + given, settings.ToServiceSettings()["url"]!.GetValue<string>());
+        var result = await ConnectorTestClients.Client(_service, settings).Rerank!.RerankAsync("q", ["d"]);
+        Assert.Equal(0, Assert.Single(result.Documents).Index);
+        Assert.Equal(path, _provider.Requests[^1].Path);
+    }
+
     [Fact]
     public async Task Rerank_sends_top_n_and_counts_tokens_as_cohere_bills_search_units()
     {
@@ -180,7 +192,7 @@ public sealed class CohereServiceTests : IAsyncLifetime
     {
         var json = _service.Configuration.ToJson();
         var configurations = json["configurations"]!.AsObject();
-        Assert.Equal(["api_key", "model_id", "embedding_type", "dimensions", "similarity", "max_input_tokens", "rate_limit"], configurations.Select(c => c.Key));
+        Assert.Equal(["api_key", "model_id", "url", "embedding_type", "dimensions", "similarity", "max_input_tokens", "rate_limit"], configurations.Select(c => c.Key));
         Assert.True(configurations["api_key"]!["sensitive"]!.GetValue<bool>());
         Assert.Equal(["text_embedding"], configurations["embedding_type"]!["supported_task_types"]!.AsArray().Select(t => t!.GetValue<string>()));
         Assert.Equal(["text_embedding", "rerank", "completion"], json["task_types"]!.AsArray().Select(t => t!.GetValue<string>()));
