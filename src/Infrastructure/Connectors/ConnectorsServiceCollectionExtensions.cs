@@ -42,6 +42,9 @@ public static class ConnectorsServiceCollectionExtensions
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IInferenceService, MistralInferenceService>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IInferenceService, GroqInferenceService>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IInferenceService, DeepSeekInferenceService>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IInferenceService, Cohere.CohereInferenceService>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IInferenceService, JinaAi.JinaAiInferenceService>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IInferenceService, GoogleAiStudio.GoogleAiStudioInferenceService>());
         return services;
     }
 
