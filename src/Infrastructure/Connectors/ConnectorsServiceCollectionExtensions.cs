@@ -42,6 +42,8 @@ public static class ConnectorsServiceCollectionExtensions
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IInferenceService, MistralInferenceService>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IInferenceService, GroqInferenceService>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IInferenceService, DeepSeekInferenceService>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IInferenceService, HuggingFace.HuggingFaceInferenceService>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IInferenceService, Anthropic.AnthropicInferenceService>());
         return services;
     }
 
