@@ -39,7 +39,7 @@ public sealed record AnthropicSettings : EndpointSettings
         ["api_key"] = ApiKey,
     };
 
-    private static double? Number(JsonNode? node) => node is JsonValue v && v.TryGetValue<double>(out var d) ? d : null;
+    private static double? Number(JsonNode? node) => ProviderJson.Number(node);
 }
 
 /// <summary>
@@ -123,7 +123,7 @@ public sealed class AnthropicInferenceService(ProviderHttpClients clients) : IIn
         {
             if (taskSettings?[key] is { } value)
             {
-                parsed[key] = value is JsonValue v && v.TryGetValue<double>(out var number)
+                parsed[key] = ProviderJson.Number(value) is { } number
                     ? number
                     : throw InferenceApiException.BadRequest($"[task_settings] Invalid value [{value.ToJsonString()}]. [{key}] must be a number");
             }

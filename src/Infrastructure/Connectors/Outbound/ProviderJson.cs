@@ -111,9 +111,18 @@ internal static class ProviderJson
 
     /// <summary>A JSON whole number, or null.</summary>
     public static int? Int(JsonNode? node) =>
-        node is JsonValue value && value.TryGetValue<double>(out var number) && number >= int.MinValue && number <= int.MaxValue ? (int)number : null;
+        Number(node) is { } number && number >= int.MinValue && number <= int.MaxValue && number == Math.Floor(number) ? (int)number : null;
 
     /// <summary>A JSON number as a float, or null.</summary>
-    public static float? Float(JsonNode? node) =>
-        node is JsonValue value && value.TryGetValue<double>(out var number) ? (float)number : null;
+    public static float? Float(JsonNode? node) => Number(node) is { } number ? (float)number : null;
+
+    /// <summary>
+    /// A JSON number, whether parsed from text or built in memory (where <c>TryGetValue&lt;double&gt;</c> of an int fails),
+    /// or null.
+    /// </summary>
+    public static double? Number(JsonNode? node) =>
+        node is JsonValue value && value.GetValueKind() == JsonValueKind.Number
+            && double.TryParse(value.ToJsonString(), System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var number)
+            ? number
+            : null;
 }

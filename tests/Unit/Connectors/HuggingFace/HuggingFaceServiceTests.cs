@@ -61,7 +61,7 @@ public sealed class HuggingFaceServiceTests : IAsyncLifetime
     [InlineData("sparse_embedding", """{"url":"https://x/embed","api_key":"k","similarity":"cosine"}""", "Configuration contains settings [{similarity=cosine}] unknown to the [hugging_face] service")]
     public void Bad_settings_are_400s_naming_the_setting(string taskType, string settings, string reason)
     {
-        TaskTypes.TryParse(taskType, out var task);
+        Assert.True(TaskTypes.TryParse(taskType, out var task));
         var error = Assert.Throws<InferenceApiException>(() => new HuggingFaceInferenceService(_clients).Parse(task, JsonNode.Parse(settings)!.AsObject(), null));
         Assert.Equal((400, reason), (error.Status, error.Reason));
     }
@@ -143,7 +143,7 @@ public sealed class HuggingFaceServiceTests : IAsyncLifetime
         Assert.Equal(FakeOpenAiServer.CompletionTokens(FakeOpenAiServer.AnswerTo("hello there")), pieces[^1].Usage!.Value.OutputTokens);
     }
 
-    private static IInferenceClient Client(IInferenceService service, EndpointSettings settings) =>
+    private static IInferenceClient Client(HuggingFaceInferenceService service, EndpointSettings settings) =>
         service.CreateClient(InferenceEndpoint.Create(Guid.NewGuid(), Guid.NewGuid(), InferenceId.Parse("my-endpoint"), settings.TaskType, service.Name,
             "{}", null, null, null, DateTimeOffset.UtcNow), settings);
 }
