@@ -117,7 +117,7 @@ public sealed class HuggingFaceAnthropicConnectorTests(ProviderConnectorFixture 
             var text = await streamed.Content.ReadAsStringAsync();
             Assert.True(streamed.StatusCode == HttpStatusCode.OK, fixture.Explain(text));
             var events = OpenAiConnectorFixture.Events(text);
-            var deltas = events.Where(e => e.Data.StartsWith('{')).SelectMany(e => JsonNode.Parse(e.Data)!["completion"]!.AsArray()).Select(c => c!["delta"]?.GetValue<string>()).Where(d => d is not null);
+            var deltas = events.Where(e => e.Data.StartsWith('{')).SelectMany(e => JsonNode.Parse(e.Data)!["completion"]!.AsArray()).Select(c => c!["delta"]?.GetValue<string>()).Where(d => !string.IsNullOrEmpty(d));
             Assert.Equal(FakeOpenAiServer.Pieces(haiku), deltas);
             var usage = JsonNode.Parse(events[^2].Data)!["usage"]!;
             Assert.Equal((FakeAnthropicServer.InputTokens(null, ["write a haiku"]), FakeOpenAiServer.CompletionTokens(haiku)),
