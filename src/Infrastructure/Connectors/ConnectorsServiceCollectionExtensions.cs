@@ -45,6 +45,8 @@ public static class ConnectorsServiceCollectionExtensions
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IInferenceService, Cohere.CohereInferenceService>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IInferenceService, JinaAi.JinaAiInferenceService>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IInferenceService, GoogleAiStudio.GoogleAiStudioInferenceService>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IInferenceService, HuggingFace.HuggingFaceInferenceService>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IInferenceService, Anthropic.AnthropicInferenceService>());
         return services;
     }
 

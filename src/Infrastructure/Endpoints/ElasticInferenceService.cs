@@ -10,6 +10,8 @@ using WebConsole.Inference.Deployments;
 using WebConsole.Inference.Hosting;
 using WebConsole.Inference.Models;
 using WebConsole.Infrastructure.Catalog;
+using WebConsole.Infrastructure.Connectors.ElasticRemote;
+using WebConsole.Infrastructure.Connectors.Outbound;
 using WebConsole.Infrastructure.Models;
 
 namespace WebConsole.Infrastructure.Endpoints;
@@ -32,7 +34,15 @@ public sealed record ElasticEndpointSettings : EndpointSettings
 /// id, which runs on the backend the operator assigned it (an embedded model, or an upstream service with the operator's
 /// credentials, which tenants never see), or a built-in or store model id. Models on the embedded host run on one
 /// deployment per model shared by every organization (1 thread, adaptive allocations 0..32), so a tenant's endpoint costs
-/// nothing while idle. A catalog model past its end-of-life date answers 410 on create and on every request. Thread-safe.
+/// nothing while idle. A catalog model past its end-of-life date answers 410 on create and on every request.
+/// <para>
+/// With <c>url</c> (and <c>inference_id</c> and the secret <c>api_key</c>) an endpoint is served by another WebConsole (or
+/// Elasticsearch) installation instead: every call goes to that installation's <c>/_inference</c> with its key, through the
+/// outbound core (address guard, throttle, retries, timeouts). It is an ordinary client call there: admitted, limited and
+/// billed on that key, whichever installation makes it (pointing one at this same installation bypasses nothing; it is one
+/// more call, billed again). The operator may give a catalog model such an upstream as its backend.
+/// </para>
+/// Thread-safe.
 /// </summary>
 public sealed class ElasticInferenceService(
     EmbeddedInferenceHost host,
@@ -53,6 +63,7 @@ public sealed class ElasticInferenceService(
     // Parsed upstream settings per catalog model and task type, valid while the backend is the same assignment.
     private readonly ConcurrentDictionary<(string CatalogId, TaskType TaskType), ParsedUpstream> _upstreams = new();
     private IInferenceServiceRegistry? _registry;
+    private ProviderHttpClients? _clients;
 
     /// <inheritdoc />
     public string Name => ServiceName;
@@ -61,7 +72,7 @@ public sealed class ElasticInferenceService(
     public IReadOnlyList<TaskType> SupportedTaskTypes { get; } = TaskTypes.All;
 
     /// <inheritdoc />
-    public IReadOnlySet<string> SecretFields { get; } = new HashSet<string>(StringComparer.Ordinal);
+    public IReadOnlySet<string> SecretFields { get; } = new HashSet<string>([RemoteElasticSettings.ApiKeyKey], StringComparer.Ordinal);
 
     /// <inheritdoc />
     public ServiceConfiguration Configuration { get; } = new(
@@ -70,12 +81,24 @@ public sealed class ElasticInferenceService(
         TaskTypes.All,
         [
             KeyValuePair.Create("model_id", new ServiceSettingField(
-                "Model ID", "The managed model to use: a catalog id (served by the backend the operator assigned it), or a built-in or imported model of this installation.",
-                Required: true, Sensitive: false, Updatable: false, SettingFieldType.Text, null, TaskTypes.All)),
+                "Model ID", "The managed model to use: a catalog id (served by the backend the operator assigned it), or a built-in or imported model of this installation. Required unless [url] names another installation.",
+                Required: false, Sensitive: false, Updatable: false, SettingFieldType.Text, null, TaskTypes.All)),
+            KeyValuePair.Create(RemoteElasticSettings.UrlKey, new ServiceSettingField(
+                "URL", "The base URL of another WebConsole (or Elasticsearch) installation that serves this endpoint, e.g. https://inference.example.com. With it, [inference_id] and [api_key] are required and [model_id] is not allowed; without it, the model runs here.",
+                Required: false, Sensitive: false, Updatable: false, SettingFieldType.Text, null, TaskTypes.All)),
+            KeyValuePair.Create(RemoteElasticSettings.InferenceIdKey, new ServiceSettingField(
+                "Upstream Inference ID", "With [url]: the id of the endpoint on the other installation, of the same task type, that answers this endpoint's requests.",
+                Required: false, Sensitive: false, Updatable: false, SettingFieldType.Text, null, TaskTypes.All)),
+            KeyValuePair.Create(RemoteElasticSettings.ApiKeyKey, new ServiceSettingField(
+                "API Key", "With [url]: an encoded API key of the other installation, sent as Authorization: ApiKey. The other installation admits, limits and bills every call on this key.",
+                Required: false, Sensitive: true, Updatable: true, SettingFieldType.Text, null, TaskTypes.All)),
+            RateLimitSetting.Field(TaskTypes.All, "With [url] only; unthrottled by default (the other installation enforces its own limits on the key)."),
         ]);
 
     // The registry holds this service, so taking it in the constructor would be a dependency cycle: it is resolved on first use.
     private IInferenceServiceRegistry Registry => _registry ??= serviceProvider.GetRequiredService<IInferenceServiceRegistry>();
+
+    private ProviderHttpClients Clients => _clients ??= serviceProvider.GetRequiredService<ProviderHttpClients>();
 
     /// <summary>The shared deployment of a managed model.</summary>
     public static string DeploymentIdOf(string modelId) => $"{ServiceName}/{modelId}";
@@ -138,6 +161,21 @@ public sealed class ElasticInferenceService(
     public EndpointSettings Parse(TaskType taskType, JsonObject serviceSettings, JsonObject? taskSettings)
     {
         ArgumentNullException.ThrowIfNull(serviceSettings);
+        if (serviceSettings.ContainsKey(RemoteElasticSettings.UrlKey))
+        {
+            return RemoteElasticSettings.Parse(taskType, serviceSettings, taskSettings, ServiceName);
+        }
+
+        // Named without the value: an API key given by mistake must not come back in the error.
+        foreach (var remoteOnly in new[] { RemoteElasticSettings.InferenceIdKey, RemoteElasticSettings.ApiKeyKey, RateLimitSetting.Key })
+        {
+            if (serviceSettings.ContainsKey(remoteOnly))
+            {
+                throw InferenceApiException.BadRequest(
+                    $"[service_settings] [{remoteOnly}] is only allowed together with [url], which names another installation that serves the endpoint");
+            }
+        }
+
         var map = new JsonSettings(serviceSettings, "service_settings");
         var modelId = map.RequiredString("model_id");
         map.ThrowIfNotEmpty(ServiceName);
@@ -152,6 +190,11 @@ public sealed class ElasticInferenceService(
     /// <inheritdoc />
     public void ValidateNew(EndpointSettings settings)
     {
+        if (settings is RemoteElasticSettings)
+        {
+            return;
+        }
+
         var typed = (ElasticEndpointSettings)settings;
         if (catalog.Find(typed.ModelId) is { } entry)
         {
@@ -181,8 +224,36 @@ public sealed class ElasticInferenceService(
     }
 
     /// <inheritdoc />
+    public async Task<EndpointSettings> CompleteNewAsync(string inferenceId, EndpointSettings settings, CancellationToken cancellationToken)
+    {
+        if (settings is not RemoteElasticSettings remote)
+        {
+            return settings;
+        }
+
+        // The other installation's own view of its endpoint (a read, not billed): the address, the key, the endpoint and
+        // its task type are checked before anything is stored.
+        using var http = Clients.Create(RemoteCallOptions($"probe:{ServiceName}:{inferenceId}", inferenceId, remote));
+        try
+        {
+            await new RemoteWebConsoleClient(inferenceId, remote, http).ProbeAsync(cancellationToken);
+            return remote;
+        }
+        catch (InferenceApiException ex)
+        {
+            throw new InferenceApiException(400, InferenceApiException.StatusExceptionType,
+                $"Could not complete inference endpoint creation as validation call to service threw an exception. {ex.Reason}", ex);
+        }
+    }
+
+    /// <inheritdoc />
     public async Task PrepareAsync(EndpointSettings settings, CancellationToken cancellationToken)
     {
+        if (settings is RemoteElasticSettings)
+        {
+            return;
+        }
+
         var typed = (ElasticEndpointSettings)settings;
 
         // The one place every request of the service passes (create and every surface, through the endpoint resolver)
@@ -202,6 +273,21 @@ public sealed class ElasticInferenceService(
     /// <inheritdoc />
     public IInferenceClient CreateClient(InferenceEndpoint endpoint, EndpointSettings settings)
     {
+        ArgumentNullException.ThrowIfNull(endpoint);
+        if (settings is RemoteElasticSettings remote)
+        {
+            var inferenceId = endpoint.InferenceId.Value;
+            var client = new RemoteWebConsoleClient(inferenceId, remote, Clients.Create(RemoteCallOptions($"{endpoint.OrganizationId:N}/{inferenceId}", inferenceId, remote)));
+            return remote.TaskType switch
+            {
+                TaskType.TextEmbedding => new InferenceClient { TextEmbedding = client },
+                TaskType.SparseEmbedding => new InferenceClient { SparseEmbedding = client },
+                TaskType.Rerank => new InferenceClient { Rerank = client },
+                TaskType.Completion => new InferenceClient { Completion = client },
+                _ => new InferenceClient { ChatCompletion = client },
+            };
+        }
+
         var typed = (ElasticEndpointSettings)settings;
         var entry = catalog.Find(typed.ModelId);
         var route = entry is null ? new EmbeddedRoute(typed.ModelId) : Route(entry, typed.TaskType, creating: false);
@@ -280,6 +366,9 @@ public sealed class ElasticInferenceService(
         _upstreams[key] = new ParsedUpstream(backend.UpdatedAt, service, settings);
         return new UpstreamRoute(backend, service, settings);
     }
+
+    private ProviderCallOptions RemoteCallOptions(string throttleKey, string inferenceId, RemoteElasticSettings settings) =>
+        new(ServiceName, throttleKey, settings.RequestsPerMinute, Clients.Options.AttemptTimeout) { InferenceId = inferenceId };
 
     private abstract record BackendRoute;
 

@@ -76,32 +76,50 @@ public static class ProviderErrors
     public static InferenceApiException FromStatus(
         int status, string inferenceId, string? providerMessage, Uri? requestUri = null, IEnumerable<string?>? secrets = null)
     {
-        var prefix = status switch
-        {
-            500 => ServerError,
-            503 => ServerBusy,
-            > 500 => ServerError,
-            429 => RateLimit,
-            413 => ContentTooLarge,
-            400 when providerMessage?.Contains(ContentTooLargeMessage, StringComparison.Ordinal) == true => ContentTooLarge,
-            401 => Authentication,
-            403 => PermissionDenied,
-            >= 300 and < 400 => Redirection,
-            422 => InputValidation,
-            400 => BadRequestStatus,
-            404 => $"Resource not found at [{SecretRedaction.DescribeUri(requestUri)}]",
-            _ => Unsuccessful,
-        };
+        var prefix = PrefixOf(status, providerMessage, requestUri);
         if (prefix == ContentTooLarge)
         {
             status = 413;
         }
 
+        return WithPrefix(prefix, status, inferenceId, providerMessage, secrets);
+    }
+
+    /// <summary>
+    /// The error of a provider status with a prefix the provider's own rules chose (e.g. Hugging Face's 503 is a rate
+    /// limit, Anthropic's 529 is overloaded): <c>{prefix} for request from inference entity id [x] status [N]. Error
+    /// message: [...]</c>, at <see cref="ToRestStatus"/> of the status, with <paramref name="type"/> (default
+    /// <c>status_exception</c>).
+    /// </summary>
+    public static InferenceApiException WithPrefix(
+        string prefix, int status, string inferenceId, string? providerMessage, IEnumerable<string?>? secrets = null, string? type = null)
+    {
         var reason = string.IsNullOrEmpty(providerMessage)
             ? string.Create(CultureInfo.InvariantCulture, $"{prefix} for request from inference entity id [{inferenceId}] status [{status}]")
             : string.Create(CultureInfo.InvariantCulture, $"{prefix} for request from inference entity id [{inferenceId}] status [{status}]. Error message: [{providerMessage}]");
-        return new InferenceApiException(ToRestStatus(status), InferenceApiException.StatusExceptionType, SecretRedaction.Redact(reason, secrets));
+        return new InferenceApiException(ToRestStatus(status), type ?? InferenceApiException.StatusExceptionType, SecretRedaction.Redact(reason, secrets));
     }
+
+    /// <summary>
+    /// The prefix <see cref="FromStatus"/> gives a status, for connectors that keep the shared rules but change the
+    /// wording of a few statuses.
+    /// </summary>
+    public static string PrefixOf(int status, string? providerMessage, Uri? requestUri) => status switch
+    {
+        500 => ServerError,
+        503 => ServerBusy,
+        > 500 => ServerError,
+        429 => RateLimit,
+        413 => ContentTooLarge,
+        400 when providerMessage?.Contains(ContentTooLargeMessage, StringComparison.Ordinal) == true => ContentTooLarge,
+        401 => Authentication,
+        403 => PermissionDenied,
+        >= 300 and < 400 => Redirection,
+        422 => InputValidation,
+        400 => BadRequestStatus,
+        404 => $"Resource not found at [{SecretRedaction.DescribeUri(requestUri)}]",
+        _ => Unsuccessful,
+    };
 
     /// <summary>
     /// The error of a call that got no usable response: the attempt timeout (408 <c>Request timed out</c>), a refused
