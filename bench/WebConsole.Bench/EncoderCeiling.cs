@@ -15,6 +15,7 @@ internal sealed class EncoderCeiling : IDisposable
     private readonly InferenceSession _session;
     private readonly string[] _inputNames;
     private readonly string _output;
+    private readonly RunOptions _runOptions = new();
 
     public EncoderCeiling(string onnxPath, int threads)
     {
@@ -86,7 +87,7 @@ internal sealed class EncoderCeiling : IDisposable
                 values.Add(OrtValue.CreateTensorValueFromMemory(data, shape));
             }
 
-            using var results = _session.Run(null, _inputNames, values, [_output]);
+            using var results = _session.Run(_runOptions, _inputNames, values, [_output]);
             return batch.Sum(t => (long)t.Length);
         }
         finally
@@ -130,5 +131,9 @@ internal sealed class EncoderCeiling : IDisposable
         return Stats.Median(times);
     }
 
-    public void Dispose() => _session.Dispose();
+    public void Dispose()
+    {
+        _session.Dispose();
+        _runOptions.Dispose();
+    }
 }

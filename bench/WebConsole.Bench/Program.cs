@@ -62,42 +62,43 @@ if (serverSuites.Any(options.Runs))
 
     if (options.Runs("gateway"))
     {
-        Console.WriteLine("Gateway overhead...");
-        await encoders.GatewayAsync(server, client, "bench-embed", "bench-embed-plain", encoder);
+        await SuiteAsync("gateway", "Gateway overhead", () => encoders.GatewayAsync(server, client, "bench-embed", "bench-embed-plain", encoder));
     }
 
     if (options.Runs("embed"))
     {
-        Console.WriteLine("Embedding throughput...");
-        await encoders.EmbeddingAsync(client, "bench-embed", encoder, corpus);
+        await SuiteAsync("embed", "Embedding throughput", () => encoders.EmbeddingAsync(client, "bench-embed", encoder, corpus));
     }
 
     if (options.Runs("rerank"))
     {
-        Console.WriteLine("Rerank throughput...");
-        await server.CreateEndpointAsync(client, "rerank", "bench-rerank", "bench-cross-encoder", options.Threads);
-        await encoders.RerankAsync(client, "bench-rerank", crossEncoder, corpus, documentsPerQuery: 8);
+        await SuiteAsync("rerank", "Rerank throughput", async () =>
+        {
+            await server.CreateEndpointAsync(client, "rerank", "bench-rerank", "bench-cross-encoder", options.Threads);
+            await encoders.RerankAsync(client, "bench-rerank", crossEncoder, corpus, documentsPerQuery: 8);
+        });
     }
 
     if (options.Runs("chat"))
     {
-        Console.WriteLine("Chat...");
-        var prompt = "Summarise this support ticket in one paragraph: " + Corpus.Passage(new Random(5), 40);
-        await ChatSuite.RunInProcessAsync(options, results, decoder, prompt);
-        await server.CreateEndpointAsync(client, "chat_completion", "bench-chat", "bench-smollm", options.Threads);
-        await ChatSuite.RunSseAsync(options, results, server, client, "bench-chat", prompt);
-        ChatSuite.RunKvCache(options, results, decoder, context: 256);
-        using var hub = await client.GetAsync(new Uri("/hubs/chat/negotiate?negotiateVersion=1", UriKind.Relative));
-        results.Note(hub.StatusCode == System.Net.HttpStatusCode.NotFound
-            ? "SignalR: this build has no chat hub at /hubs/chat (404), so streaming over SignalR is not measured; only SSE is."
-            : $"SignalR: /hubs/chat answered {(int)hub.StatusCode}; the harness does not yet drive it, so only SSE is measured.");
+        await SuiteAsync("chat", "Chat", async () =>
+        {
+            var prompt = "Summarise this support ticket in one paragraph: " + Corpus.Passage(new Random(5), 40);
+            await ChatSuite.RunInProcessAsync(options, results, decoder, prompt);
+            await server.CreateEndpointAsync(client, "chat_completion", "bench-chat", "bench-smollm", options.Threads);
+            await ChatSuite.RunSseAsync(options, results, server, client, "bench-chat", prompt);
+            ChatSuite.RunKvCache(options, results, decoder, context: 256);
+            using var hub = await client.PostAsync(new Uri("/hubs/chat/negotiate?negotiateVersion=1", UriKind.Relative), null);
+            results.Note(hub.StatusCode == System.Net.HttpStatusCode.NotFound
+                ? "SignalR: this build has no chat hub at /hubs/chat (404), so streaming over SignalR is not measured; only SSE is."
+                : $"SignalR: /hubs/chat answered {(int)hub.StatusCode}; the harness does not yet drive it, so only SSE is measured.");
+        });
     }
 }
 
 if (options.Runs("scaling"))
 {
-    Console.WriteLine("Scaling (in-process) against input length and batch size...");
-    await encoders.ScalingAsync(encoder);
+    await SuiteAsync("scaling", "Scaling (in-process) against input length and batch size", () => encoders.ScalingAsync(encoder));
 }
 
 if (options.Runs("limiter"))
@@ -153,6 +154,20 @@ static JsonObject Shape(string description, int layers, int hidden, int heads, i
     ["onnx_bytes"] = new FileInfo(Path.Combine(folder, "onnx", "model.onnx")).Length,
     ["folder"] = folder,
 };
+
+// One suite's failure is reported in the results and the run goes on with the next.
+async Task SuiteAsync(string name, string title, Func<Task> body)
+{
+    Console.WriteLine(title + "...");
+    try
+    {
+        await body();
+    }
+    catch (Exception e) when (e is InvalidOperationException or HttpRequestException or IOException or TimeoutException or Microsoft.ML.OnnxRuntime.OnnxRuntimeException)
+    {
+        results.Note($"{name} failed: {e.GetType().Name}: {e.Message}");
+    }
+}
 
 async Task GatewaySetupAsync(ServerHost server, HttpClient client)
 {
