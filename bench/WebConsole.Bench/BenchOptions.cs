@@ -20,6 +20,9 @@ internal sealed record BenchOptions
 
     public int CorpusSize { get; init; } = 512;
 
+    /// <summary>Requests of one HTTP throughput run (each concurrency sends at least as many as it has in flight).</summary>
+    public int RequestsPerRun { get; init; } = 1024;
+
     public int[] Concurrencies { get; init; } = [1, 8, 32, 128];
 
     public int[] PeerBatchSizes { get; init; } = [1, 8, 32, 64];
@@ -66,6 +69,7 @@ internal sealed record BenchOptions
                     Duration = TimeSpan.FromSeconds(2),
                     ShortDuration = TimeSpan.FromSeconds(0.5),
                     CorpusSize = 48,
+                    RequestsPerRun = 48,
                     Concurrencies = [1, 8, 32, 128],
                     PeerBatchSizes = [1, 8],
                     Lengths = [16, 128, 512],

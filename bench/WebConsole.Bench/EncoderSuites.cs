@@ -36,13 +36,12 @@ internal sealed class EncoderSuites(BenchOptions options, Results results)
         await client.PostAsJsonAsync($"/_inference/text_embedding/{endpoint}", new { input = corpus.Take(8).ToArray() }); // loads the model
         foreach (var concurrency in options.Concurrencies)
         {
-            var runs = await Load.RepeatAsync(options.Repeats, () => Load.RunAsync(concurrency, options.Duration, async i =>
+            var runs = await Load.RepeatAsync(options.Repeats, () => Load.RunAsync(concurrency, options.RequestsPerRun, async i =>
             {
                 var k = i % corpus.Count;
                 using var response = await client.PostAsJsonAsync($"/_inference/text_embedding/{endpoint}", new { input = new[] { corpus[k] } });
-                response.EnsureSuccessStatusCode();
                 await response.Content.ReadAsByteArrayAsync();
-                return tokens[k];
+                return response.IsSuccessStatusCode ? tokens[k] : -1;
             }));
             Report("embed", $"HTTP c={concurrency}", runs, "tokens/s", "req/s");
         }
@@ -81,13 +80,12 @@ internal sealed class EncoderSuites(BenchOptions options, Results results)
         await client.PostAsJsonAsync($"/_inference/rerank/{endpoint}", new { query = queries[0], input = requests[0].Documents });
         foreach (var concurrency in options.Concurrencies)
         {
-            var runs = await Load.RepeatAsync(options.Repeats, () => Load.RunAsync(concurrency, options.Duration, async i =>
+            var runs = await Load.RepeatAsync(options.Repeats, () => Load.RunAsync(concurrency, options.RequestsPerRun / documentsPerQuery, async i =>
             {
                 var k = i % requests.Length;
                 using var response = await client.PostAsJsonAsync($"/_inference/rerank/{endpoint}", new { query = requests[k].Query, input = requests[k].Documents });
-                response.EnsureSuccessStatusCode();
                 await response.Content.ReadAsByteArrayAsync();
-                return requests[k].Documents.Length;
+                return response.IsSuccessStatusCode ? requests[k].Documents.Length : -1;
             }));
             Report("rerank", $"HTTP c={concurrency} ({documentsPerQuery} documents/request)", runs, "pairs/s", "req/s");
         }
@@ -183,6 +181,10 @@ internal sealed class EncoderSuites(BenchOptions options, Results results)
         results.Add(suite, name, requestName, [.. runs.Select(r => r.RequestsPerSecond)]);
         results.Add(suite, name, "ms p50", [.. runs.Select(r => r.P50Ms)]);
         results.Add(suite, name, "ms p99", [.. runs.Select(r => r.P99Ms)]);
+        if (runs.Sum(r => r.Errors) is > 0 and var errors)
+        {
+            results.Add(suite, name, "failed requests", [.. runs.Select(r => (double)r.Errors)], $"{errors} answers were not a success; they are not counted in the figures above");
+        }
     }
 
     /// <summary>A text of exactly <paramref name="length"/> tokens: [CLS], the first length-2 pieces of a long passage, [SEP].</summary>
