@@ -21,7 +21,7 @@ internal sealed record BenchOptions
     public int CorpusSize { get; init; } = 512;
 
     /// <summary>Requests of one HTTP throughput run (each concurrency sends at least as many as it has in flight).</summary>
-    public int RequestsPerRun { get; init; } = 1024;
+    public int RequestsPerRun { get; init; } = 512;
 
     public int[] Concurrencies { get; init; } = [1, 8, 32, 128];
 

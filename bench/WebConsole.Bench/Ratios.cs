@@ -46,10 +46,10 @@ internal static class Ratios
         }
 
         var highest = results.Figures.Where(f => f.Unit == "req/s" || f.Unit == "req/s (c=1)").Select(f => f.Max).DefaultIfEmpty(0).Max();
-        foreach (var ledger in results.Figures.Where(f => f.Suite == "ledger" && f.Unit == "records/s"))
+        foreach (var ledger in results.Figures.Where(f => f.Suite == "ledger" && f.Unit == "records/s" && highest > 0))
         {
             var ratio = ledger.Median / Math.Max(highest, 1e-9);
-            results.AddRatio($"ledger {ledger.Name[..ledger.Name.IndexOf(':', StringComparison.Ordinal)]} / highest request rate", ratio, ">= 1", highest > 0 ? ratio >= 1 : null,
+            results.AddRatio($"ledger {ledger.Name[..ledger.Name.IndexOf(':', StringComparison.Ordinal)]} / highest request rate", ratio, ">= 1", ratio >= 1,
                 $"committed records/s against the highest requests/s any HTTP measurement of this run reached ({highest:0.#})");
         }
 
