@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The WebConsole benchmark: one command that builds what it needs, generates the models (cached), starts the real server,
 # runs every suite on this machine, prints the table and writes bench/results/{results.json,results.md,chart.svg}.
-#   bash bench/run.sh            the full run (about 25-35 minutes on 2 cores; run it on a quiet machine)
+#   bash bench/run.sh            the full run (about 30 minutes on 2 idle cores; run it on a quiet machine)
 #   bash bench/run.sh --quick    a short smoke of every suite (figures are not meaningful)
 # Options: --threads N (default: all cores)  --repeats N  --seconds N  --only embed,rerank,chat,gateway,scaling,limiter,ledger
 #          --no-peer  --no-postgres  --out DIR

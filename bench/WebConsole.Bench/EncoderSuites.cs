@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Net.Http.Json;
 using WebConsole.Inference.Models;
@@ -16,6 +17,9 @@ internal sealed class EncoderSuites(BenchOptions options, Results results)
 
     private static readonly object OneWord = new { input = new[] { "invoice" } };
 
+    /// <summary>Why requests failed during the current measurement: status and the start of the answer, with counts.</summary>
+    private readonly ConcurrentDictionary<string, int> _failures = new(StringComparer.Ordinal);
+
     public async Task EmbeddingAsync(HttpClient client, string endpoint, string folder, IReadOnlyList<string> corpus)
     {
         var tokenizer = ModelFolder.Open("bench", folder).LoadTokenizer();
@@ -33,15 +37,18 @@ internal sealed class EncoderSuites(BenchOptions options, Results results)
             results.Add("embed", "ceiling (ORT in-process, packed)", "texts/s", [.. runs.Select(r => r.ItemsPerSecond)]);
         }
 
-        await client.PostAsJsonAsync($"/_inference/text_embedding/{endpoint}", new { input = corpus.Take(8).ToArray() }); // loads the model
+        using (await client.PostAsJsonAsync($"/_inference/text_embedding/{endpoint}", new { input = corpus.Take(8).ToArray() }))
+        {
+            // warm-up: the first request loads the model
+        }
+
         foreach (var concurrency in options.Concurrencies)
         {
             var runs = await Load.RepeatAsync(options.Repeats, () => Load.RunAsync(concurrency, options.RequestsPerRun, async i =>
             {
                 var k = i % corpus.Count;
                 using var response = await client.PostAsJsonAsync($"/_inference/text_embedding/{endpoint}", new { input = new[] { corpus[k] } });
-                await response.Content.ReadAsByteArrayAsync();
-                return response.IsSuccessStatusCode ? tokens[k] : -1;
+                return await CountAsync(response, tokens[k]);
             }));
             Report("embed", $"HTTP c={concurrency}", runs, "tokens/s", "req/s");
         }
@@ -77,15 +84,18 @@ internal sealed class EncoderSuites(BenchOptions options, Results results)
             results.Add("rerank", "ceiling (ORT in-process, packed)", "pairs/s", [.. runs.Select(r => r.ItemsPerSecond)]);
         }
 
-        await client.PostAsJsonAsync($"/_inference/rerank/{endpoint}", new { query = queries[0], input = requests[0].Documents });
+        using (await client.PostAsJsonAsync($"/_inference/rerank/{endpoint}", new { query = queries[0], input = requests[0].Documents }))
+        {
+            // warm-up: the first request loads the model
+        }
+
         foreach (var concurrency in options.Concurrencies)
         {
             var runs = await Load.RepeatAsync(options.Repeats, () => Load.RunAsync(concurrency, options.RequestsPerRun / documentsPerQuery, async i =>
             {
                 var k = i % requests.Length;
                 using var response = await client.PostAsJsonAsync($"/_inference/rerank/{endpoint}", new { query = requests[k].Query, input = requests[k].Documents });
-                await response.Content.ReadAsByteArrayAsync();
-                return response.IsSuccessStatusCode ? requests[k].Documents.Length : -1;
+                return await CountAsync(response, requests[k].Documents.Length);
             }));
             Report("rerank", $"HTTP c={concurrency} ({documentsPerQuery} documents/request)", runs, "pairs/s", "req/s");
         }
@@ -184,7 +194,22 @@ internal sealed class EncoderSuites(BenchOptions options, Results results)
         if (runs.Sum(r => r.Errors) is > 0 and var errors)
         {
             results.Add(suite, name, "failed requests", [.. runs.Select(r => (double)r.Errors)], $"{errors} answers were not a success; they are not counted in the figures above");
+            results.Note($"{suite} {name}: failed requests: " + string.Join("; ", _failures.Select(f => $"{f.Value} x {f.Key}")));
         }
+
+        _failures.Clear();
+    }
+
+    private async Task<long> CountAsync(HttpResponseMessage response, long units)
+    {
+        var body = await response.Content.ReadAsStringAsync();
+        if (response.IsSuccessStatusCode)
+        {
+            return units;
+        }
+
+        _failures.AddOrUpdate($"{(int)response.StatusCode} {(body.Length > 160 ? body[..160] : body)}", 1, (_, count) => count + 1);
+        return -1;
     }
 
     /// <summary>A text of exactly <paramref name="length"/> tokens: [CLS], the first length-2 pieces of a long passage, [SEP].</summary>

@@ -68,7 +68,7 @@ internal static class Report
                 ["min"] = Round(f.Min),
                 ["median"] = Round(f.Median),
                 ["max"] = Round(f.Max),
-                ["runs"] = new JsonArray([.. f.Runs.Select(r => (JsonNode?)Round(r))]),
+                ["runs"] = new JsonArray([.. f.Runs.Select(Round)]),
                 ["note"] = f.Note,
             });
         }
@@ -109,7 +109,8 @@ internal static class Report
         Console.WriteLine($"Wrote {Path.GetFullPath(Path.Combine(options.OutputDirectory, "results.json"))}, results.md and chart.svg");
     }
 
-    private static double Round(double value) => double.IsFinite(value) ? Math.Round(value, 4) : double.NaN;
+    /// <summary>JSON has no NaN or infinity: a figure that could not be measured (no successful request) is null.</summary>
+    private static JsonNode? Round(double value) => double.IsFinite(value) ? JsonValue.Create(Math.Round(value, 4)) : null;
 
     private static string Table(Results results, JsonObject machine, string commit, BenchOptions options)
     {
@@ -180,7 +181,9 @@ internal static class Report
             foreach (var f in figures)
             {
                 double Scale(double v) => max > 0 && double.IsFinite(v) ? v / max * barMax : 0;
-                var colour = f.Name.Contains("ceiling", StringComparison.Ordinal) || f.Name.Contains("in-process", StringComparison.Ordinal) ? "#7a7a7a"
+                var inProcess = f.Suite == "scaling" || f.Name.Contains("ceiling", StringComparison.Ordinal)
+                    || f.Name.Contains("in-process", StringComparison.Ordinal) || f.Name.StartsWith("decode step", StringComparison.Ordinal);
+                var colour = inProcess ? "#7a7a7a"
                     : f.Name.Contains("peer", StringComparison.Ordinal) ? "#d9822b" : "#2b6cb0";
                 body.Add(new XElement(svg + "text", new XAttribute("x", label - 6), new XAttribute("y", y + 14), new XAttribute("font-size", 12), new XAttribute("text-anchor", "end"), Shorten(f.Name)));
                 body.Add(new XElement(svg + "rect", new XAttribute("x", label), new XAttribute("y", y + 3), new XAttribute("width", Num(Scale(f.Median))), new XAttribute("height", row - 6), new XAttribute("fill", colour)));
