@@ -24,7 +24,7 @@ internal static class Report
             ["logical_cores"] = Environment.ProcessorCount,
             ["memory"] = memory,
             ["os"] = os,
-            ["kernel"] = RuntimeInformation.OSDescription,
+            ["kernel"] = Read("/proc/sys/kernel/osrelease").Trim() is { Length: > 0 } kernel ? kernel : RuntimeInformation.OSDescription,
             ["dotnet"] = RuntimeInformation.FrameworkDescription,
             ["onnxruntime"] = Microsoft.ML.OnnxRuntime.OrtEnv.Instance().GetVersionString(),
             ["node"] = Command("node", "--version"),
