@@ -72,7 +72,20 @@ public sealed class PlaygroundPageTests(PlaygroundServer fixture, BrowserFixture
         await page.GetByTestId("send").ClickAsync();
         await Assertions.Expect(pane.GetByTestId("stream-status")).ToHaveTextAsync("done", new() { Timeout = 30_000 });
         await Assertions.Expect(pane.GetByTestId("tokens-per-second")).Not.ToHaveTextAsync("—");
-        await Assertions.Expect(page.GetByTestId("regenerate")).ToBeEnabledAsync();
+
+        // Regenerate replaces the answer; edit-and-resend replaces the prompt and what followed it.
+        var messages = pane.GetByTestId("message");
+        await page.GetByTestId("regenerate").ClickAsync();
+        await Assertions.Expect(messages).ToHaveCountAsync(2);
+        await Assertions.Expect(pane).ToHaveAttributeAsync("data-streaming", "false", Wait);
+        await pane.GetByTestId("edit-message").ClickAsync();
+        await pane.GetByTestId("edit-text").FillAsync("Say hello again.");
+        await pane.GetByTestId("resend").ClickAsync();
+        await Assertions.Expect(pane.GetByTestId("user-text")).ToHaveTextAsync("Say hello again.");
+        await Assertions.Expect(messages).ToHaveCountAsync(2);
+        await Assertions.Expect(pane).ToHaveAttributeAsync("data-streaming", "false", Wait);
+        await Assertions.Expect(pane.GetByTestId("stream-status")).ToHaveTextAsync("done");
+        Assert.NotEmpty(await pane.GetByTestId("answer").Last.InnerTextAsync());
 
         // View code shows the same request for each client.
         await page.GetByTestId("view-code").ClickAsync();
@@ -90,8 +103,22 @@ public sealed class PlaygroundPageTests(PlaygroundServer fixture, BrowserFixture
             using var dryRun = await client.DeleteAsync($"/_inference/chat_completion/{PlaygroundServer.Chat}?dry_run=true");
             var body = JsonNode.Parse(await dryRun.Content.ReadAsStringAsync())!;
             output.WriteLine(body.ToJsonString());
-            Assert.Equal("Say hello.", (string?)body["conversations"]?[0]);
+            Assert.Equal("Say hello again.", (string?)body["conversations"]?[0]);
         }
+
+        // Compare mode: the same prompt against the fast and the slow chat endpoint, side by side.
+        await page.GetByTestId("compare-toggle").CheckAsync();
+        await page.GetByTestId("compare-select").SelectOptionAsync(PlaygroundServer.SlowChat);
+        await page.GetByTestId("prompt").FillAsync("And now a poem.");
+        await page.GetByTestId("send").ClickAsync();
+        var panes = page.GetByTestId("pane");
+        await Assertions.Expect(panes).ToHaveCountAsync(2);
+        await Assertions.Expect(panes.Nth(1).GetByTestId("stream-status")).ToHaveTextAsync("done", new() { Timeout = 30_000 });
+        await Assertions.Expect(panes.Nth(0).GetByTestId("message")).ToHaveCountAsync(4);
+        await Assertions.Expect(panes.Nth(0)).ToHaveAttributeAsync("data-streaming", "false", Wait);
+        await Assertions.Expect(panes.Nth(0).GetByTestId("stream-status")).ToHaveTextAsync("done");
+        Assert.NotEmpty(await panes.Nth(1).GetByTestId("answer").Last.InnerTextAsync());
+        await Screenshot(page, "playground-compare-1280x800");
 
         await page.SetViewportSizeAsync(390, 844);
         await Screenshot(page, "playground-390x844");
