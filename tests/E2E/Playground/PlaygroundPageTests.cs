@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json.Nodes;
 using Microsoft.Playwright;
+using WebConsole.Domain.Usage;
 using WebConsole.E2E.Infrastructure;
 using Xunit.Abstractions;
 
@@ -20,6 +21,7 @@ public sealed class PlaygroundPageTests(PlaygroundServer fixture, BrowserFixture
     [Fact]
     public async Task A_prompt_streams_in_steps_Stop_cuts_it_with_the_usage_shown_and_a_saved_conversation_references_its_endpoint()
     {
+        var known = await fixture.KnownRequestsAsync();
         var (page, errors) = await browser.NewSignedInPageAsync(fixture.Server.BaseAddress, ServerFixture.OperatorEmail, ServerFixture.OperatorPassword);
         await page.SetViewportSizeAsync(1280, 800);
         await page.GotoAsync("/playground");
@@ -63,6 +65,11 @@ public sealed class PlaygroundPageTests(PlaygroundServer fixture, BrowserFixture
         output.WriteLine($"stopped: {inputTokens} input, {outputTokens} output tokens, cost {cost}");
         Assert.InRange(outputTokens, 4, 1899);
         Assert.True(inputTokens > 0 && cost > 0);
+
+        // The figures shown are the ledger's: the portal's stream was billed, as cancelled, for exactly these tokens.
+        var billed = await fixture.WaitForRecordAsync(PlaygroundServer.SlowChat, known, r => r.Outcome != UsageOutcome.InProgress);
+        Assert.Equal((Surface.Portal, UsageOutcome.Cancelled, inputTokens, outputTokens, cost),
+            (billed.Surface, billed.Outcome, billed.InputTokens, billed.OutputTokens, billed.Cost));
 
         // A whole answer on the fast endpoint: it ends by itself with its metrics.
         await page.GetByTestId("new-conversation").ClickAsync();
