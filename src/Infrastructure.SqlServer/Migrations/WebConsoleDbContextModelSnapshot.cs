@@ -137,6 +137,22 @@ internal sealed class WebConsoleDbContextModelSnapshot : ModelSnapshot
             b.ToTable("InferenceEndpoints");
         });
 
+        modelBuilder.Entity("WebConsole.Domain.Playground.Conversation", b =>
+        {
+            b.Property<Guid>("Id").HasColumnType("uniqueidentifier");
+            b.Property<string>("Content").IsRequired().HasColumnType("nvarchar(max)");
+            b.Property<DateTimeOffset>("CreatedAt").HasColumnType("datetimeoffset");
+            b.Property<string>("InferenceId").IsRequired().HasMaxLength(256).HasColumnType("nvarchar(256)");
+            b.Property<Guid>("OrganizationId").HasColumnType("uniqueidentifier");
+            b.Property<string>("Title").IsRequired().HasMaxLength(200).HasColumnType("nvarchar(200)");
+            b.Property<DateTimeOffset>("UpdatedAt").HasColumnType("datetimeoffset");
+            b.Property<Guid>("UserId").HasColumnType("uniqueidentifier");
+            b.HasKey("Id");
+            b.HasIndex("OrganizationId", "InferenceId");
+            b.HasIndex("UserId", "UpdatedAt");
+            b.ToTable("Conversations");
+        });
+
         modelBuilder.Entity("WebConsole.Domain.RateLimiting.RateLimitPolicy", b =>
         {
             b.Property<Guid>("Id").HasColumnType("uniqueidentifier");
@@ -277,6 +293,12 @@ internal sealed class WebConsoleDbContextModelSnapshot : ModelSnapshot
         modelBuilder.Entity("WebConsole.Domain.Endpoints.InferenceEndpoint", b =>
         {
             b.HasOne("WebConsole.Domain.Tenancy.Organization", null).WithMany().HasForeignKey("OrganizationId").OnDelete(DeleteBehavior.Cascade).IsRequired();
+        });
+
+        modelBuilder.Entity("WebConsole.Domain.Playground.Conversation", b =>
+        {
+            b.HasOne("WebConsole.Domain.Tenancy.Organization", null).WithMany().HasForeignKey("OrganizationId").OnDelete(DeleteBehavior.Cascade).IsRequired();
+            b.HasOne("WebConsole.Domain.Tenancy.User", null).WithMany().HasForeignKey("UserId").OnDelete(DeleteBehavior.Cascade).IsRequired();
         });
 
         modelBuilder.Entity("WebConsole.Domain.Tenancy.OrganizationMembership", b =>

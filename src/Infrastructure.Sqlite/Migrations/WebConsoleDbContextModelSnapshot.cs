@@ -135,6 +135,22 @@ internal sealed class WebConsoleDbContextModelSnapshot : ModelSnapshot
             b.ToTable("InferenceEndpoints");
         });
 
+        modelBuilder.Entity("WebConsole.Domain.Playground.Conversation", b =>
+        {
+            b.Property<Guid>("Id").HasColumnType("TEXT");
+            b.Property<string>("Content").IsRequired().HasColumnType("TEXT");
+            b.Property<long>("CreatedAt").HasColumnType("INTEGER");
+            b.Property<string>("InferenceId").IsRequired().HasMaxLength(256).HasColumnType("TEXT");
+            b.Property<Guid>("OrganizationId").HasColumnType("TEXT");
+            b.Property<string>("Title").IsRequired().HasMaxLength(200).HasColumnType("TEXT");
+            b.Property<long>("UpdatedAt").HasColumnType("INTEGER");
+            b.Property<Guid>("UserId").HasColumnType("TEXT");
+            b.HasKey("Id");
+            b.HasIndex("OrganizationId", "InferenceId");
+            b.HasIndex("UserId", "UpdatedAt");
+            b.ToTable("Conversations");
+        });
+
         modelBuilder.Entity("WebConsole.Domain.RateLimiting.RateLimitPolicy", b =>
         {
             b.Property<Guid>("Id").HasColumnType("TEXT");
@@ -275,6 +291,12 @@ internal sealed class WebConsoleDbContextModelSnapshot : ModelSnapshot
         modelBuilder.Entity("WebConsole.Domain.Endpoints.InferenceEndpoint", b =>
         {
             b.HasOne("WebConsole.Domain.Tenancy.Organization", null).WithMany().HasForeignKey("OrganizationId").OnDelete(DeleteBehavior.Cascade).IsRequired();
+        });
+
+        modelBuilder.Entity("WebConsole.Domain.Playground.Conversation", b =>
+        {
+            b.HasOne("WebConsole.Domain.Tenancy.Organization", null).WithMany().HasForeignKey("OrganizationId").OnDelete(DeleteBehavior.Cascade).IsRequired();
+            b.HasOne("WebConsole.Domain.Tenancy.User", null).WithMany().HasForeignKey("UserId").OnDelete(DeleteBehavior.Cascade).IsRequired();
         });
 
         modelBuilder.Entity("WebConsole.Domain.Tenancy.OrganizationMembership", b =>

@@ -19,6 +19,7 @@ public static class EndpointsServiceCollectionExtensions
         services.TryAddScoped<IEndpointResolver, EndpointResolver>();
         services.TryAddScoped<InferenceEndpointService>();
         services.TryAddEnumerable(ServiceDescriptor.Scoped<IEndpointReferenceSource, ApiKeyEndpointReferences>());
+        services.TryAddEnumerable(ServiceDescriptor.Scoped<IEndpointReferenceSource, ConversationEndpointReferences>());
         return services;
     }
 }

@@ -6,6 +6,7 @@ using WebConsole.Domain.Audit;
 using WebConsole.Domain.Billing;
 using WebConsole.Domain.Catalog;
 using WebConsole.Domain.Endpoints;
+using WebConsole.Domain.Playground;
 using WebConsole.Domain.RateLimiting;
 using WebConsole.Domain.Tenancy;
 using WebConsole.Domain.Usage;
@@ -84,6 +85,8 @@ public sealed class WebConsoleDbContext : DbContext
 
     public DbSet<RateLimitCounter> RateLimitCounters => Set<RateLimitCounter>();
 
+    public DbSet<Conversation> Conversations => Set<Conversation>();
+
     private bool IsSqlite => Database.ProviderName == SqliteProviderName;
 
     protected override void ConfigureConventions(ModelConfigurationBuilder configurationBuilder)
@@ -114,6 +117,7 @@ public sealed class WebConsoleDbContext : DbContext
         modelBuilder.ApplyConfiguration(new AuditEntryConfiguration());
         modelBuilder.ApplyConfiguration(new BudgetConfiguration(sqlite));
         modelBuilder.ApplyConfiguration(new RateLimitCounterConfiguration());
+        modelBuilder.ApplyConfiguration(new ConversationConfiguration());
         ApplyTenantFilters(modelBuilder);
     }
 
@@ -130,6 +134,7 @@ public sealed class WebConsoleDbContext : DbContext
         modelBuilder.Entity<UsageRecord>().HasQueryFilter(u => SeesAllOrganizations || u.OrganizationId == CurrentOrganizationId);
         modelBuilder.Entity<AuditEntry>().HasQueryFilter(a => SeesAllOrganizations || a.OrganizationId == CurrentOrganizationId);
         modelBuilder.Entity<Budget>().HasQueryFilter(b => SeesAllOrganizations || b.OrganizationId == CurrentOrganizationId);
+        modelBuilder.Entity<Conversation>().HasQueryFilter(c => SeesAllOrganizations || c.OrganizationId == CurrentOrganizationId);
         modelBuilder.Entity<RateLimitPolicy>().HasQueryFilter(p => SeesAllOrganizations || p.OrganizationId == null || p.OrganizationId == CurrentOrganizationId);
     }
 }

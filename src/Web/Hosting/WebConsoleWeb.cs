@@ -19,6 +19,7 @@ using WebConsole.Infrastructure.Text;
 using WebConsole.Web.Apis;
 using WebConsole.Web.Apis.Inference;
 using WebConsole.Web.Apis.OpenAi;
+using WebConsole.Web.Apis.Playground;
 using WebConsole.Web.Components;
 using WebConsole.Web.Components.Account;
 using WebConsole.Web.Health;
@@ -78,6 +79,10 @@ internal static class WebConsoleWeb
 
         // Issue 7: chunking (ICU segmentation) for chunked inference on /_inference and the chunking preview on /api.
         builder.Services.AddChunking();
+
+        // Issue 11: the chat hub (/hubs/chat) and the playground's conversations.
+        builder.Services.AddChatHub();
+        builder.Services.AddPlayground();
 
         // Issue 5 (E): inference services, endpoint CRUD, reserved endpoints, references that block deletion.
         builder.Services.AddInferenceEndpoints();
@@ -182,6 +187,7 @@ internal static class WebConsoleWeb
         app.MapChunkInferenceApi();
         app.MapChunkPreviewApi();
         app.MapOpenAiApi();
+        app.MapChatHub();
         app.MapAccountEndpoints();
         app.MapOpenApi("/openapi/{documentName}.json").AllowAnonymous();
         app.MapRazorComponents<App>().AddInteractiveServerRenderMode().Add(MarkFrameworkEndpointsPublic);

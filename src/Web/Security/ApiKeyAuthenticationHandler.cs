@@ -24,7 +24,7 @@ internal sealed class ApiKeyAuthenticationHandler(
 
     protected override async Task<AuthenticateResult> HandleAuthenticateAsync()
     {
-        var status = ApiKeySecrets.TryParseAuthorization(Request.Headers.Authorization, out var id, out var secret);
+        var status = ApiKeySecrets.TryParseAuthorization(AuthorizationOf(Request), out var id, out var secret);
         switch (status)
         {
             case ApiKeyHeaderStatus.Absent:
@@ -41,6 +41,23 @@ internal sealed class ApiKeyAuthenticationHandler(
 
         var principal = new ClaimsPrincipal(new ClaimsIdentity(caller.ToClaims(), Scheme.Name, ClaimTypes.Name, null));
         return AuthenticateResult.Success(new AuthenticationTicket(principal, Scheme.Name));
+    }
+
+    /// <summary>
+    /// The request's credentials: its Authorization header or, on the hubs only, the <c>access_token</c> query parameter
+    /// that browsers' SignalR clients send on WebSockets (which cannot carry headers), read as a Bearer credential. It is
+    /// a secret: nothing here logs it (the request line is logged only from Microsoft.AspNetCore at Information, off by default).
+    /// </summary>
+    public static string? AuthorizationOf(HttpRequest request)
+    {
+        string? header = request.Headers.Authorization;
+        if (string.IsNullOrEmpty(header) && request.Path.StartsWithSegments("/hubs")
+            && request.Query.TryGetValue("access_token", out var token) && !string.IsNullOrEmpty(token))
+        {
+            return $"{ApiKeySecrets.BearerScheme} {token}";
+        }
+
+        return header;
     }
 
     protected override async Task HandleChallengeAsync(AuthenticationProperties properties)

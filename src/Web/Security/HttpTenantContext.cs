@@ -20,6 +20,12 @@ internal sealed class HttpTenantContext(IHttpContextAccessor http, IServiceProvi
 
     private CallerIdentity? Caller => _caller ??= Resolve();
 
+    /// <summary>
+    /// Fixes the scope's caller, for work that runs in a scope of its own on behalf of a known caller (a chat stream of
+    /// the hub or the playground): there the request or circuit that authenticated it is not this scope's.
+    /// </summary>
+    public void Pin(CallerIdentity caller) => _caller = caller;
+
     private CallerIdentity? Resolve()
     {
         if (http.HttpContext?.User is { Identity.IsAuthenticated: true } user)
@@ -39,5 +45,21 @@ internal sealed class HttpTenantContext(IHttpContextAccessor http, IServiceProvi
             // Outside a circuit the server provider has no state yet.
             return null;
         }
+    }
+}
+
+/// <summary>Scopes that act for one caller.</summary>
+internal static class CallerScopes
+{
+    /// <summary>A new scope whose tenant (every <c>WebConsoleDbContext</c> of it) is <paramref name="caller"/>'s.</summary>
+    public static AsyncServiceScope CreateCallerScope(this IServiceScopeFactory scopes, CallerIdentity caller)
+    {
+        var scope = scopes.CreateAsyncScope();
+        if (scope.ServiceProvider.GetRequiredService<ITenantContext>() is HttpTenantContext tenant)
+        {
+            tenant.Pin(caller);
+        }
+
+        return scope;
     }
 }

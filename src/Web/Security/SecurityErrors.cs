@@ -30,7 +30,7 @@ internal static class SecurityErrors
     public static ErrorSurface SurfaceOf(PathString path) =>
         path.StartsWithSegments("/api") ? ErrorSurface.ProblemDetails
         : path.StartsWithSegments("/v1") ? ErrorSurface.OpenAI
-        : path.StartsWithSegments("/_security") || path.StartsWithSegments("/_inference") || path.StartsWithSegments("/_ml")
+        : path.StartsWithSegments("/_security") || path.StartsWithSegments("/hubs") || path.StartsWithSegments("/_inference") || path.StartsWithSegments("/_ml")
             || (path.HasValue && path.Value!.StartsWith("/_", StringComparison.Ordinal) && !path.StartsWithSegments("/_blazor")
                 && !path.StartsWithSegments("/_framework") && !path.StartsWithSegments("/_content"))
             ? ErrorSurface.Elasticsearch

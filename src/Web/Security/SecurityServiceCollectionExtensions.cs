@@ -28,7 +28,7 @@ internal static class SecurityServiceCollectionExtensions
                 // A request that names ApiKey or Bearer credentials is judged by them alone, never by a cookie that
                 // happens to ride along; without such a header the portal cookie decides.
                 policy.ForwardDefaultSelector = context =>
-                    ApiKeySecrets.TryParseAuthorization(context.Request.Headers.Authorization, out _, out _) != ApiKeyHeaderStatus.Absent
+                    ApiKeySecrets.TryParseAuthorization(ApiKeyAuthenticationHandler.AuthorizationOf(context.Request), out _, out _) != ApiKeyHeaderStatus.Absent
                         ? AuthenticationSchemes.ApiKey
                         : AuthenticationSchemes.Cookie)
             .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(AuthenticationSchemes.ApiKey, null)

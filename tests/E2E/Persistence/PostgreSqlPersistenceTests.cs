@@ -50,7 +50,7 @@ public sealed class PostgreSqlPersistenceTests(PostgresCluster cluster) : IAsync
     {
         await using var context = NewContext();
         await context.Database.MigrateAsync();
-        Assert.Equal(["20261121000000_Initial", "20261122000000_Identity", "20261123000000_Billing", "20261124000000_ManagedCatalog"], await context.Database.GetAppliedMigrationsAsync());
+        Assert.Equal(["20261121000000_Initial", "20261122000000_Identity", "20261123000000_Billing", "20261124000000_ManagedCatalog", "20261125000000_Conversations"], await context.Database.GetAppliedMigrationsAsync());
 
         var tables = await QueryAsync(
             "SELECT table_name::text FROM information_schema.tables WHERE table_schema = 'public' AND table_name NOT LIKE '\\_\\_EF%' ORDER BY table_name COLLATE \"C\"");

@@ -10,6 +10,7 @@ using WebConsole.Domain.Billing;
 using WebConsole.Domain.Catalog;
 using WebConsole.Domain.Chunking;
 using WebConsole.Domain.Endpoints;
+using WebConsole.Domain.Playground;
 using WebConsole.Domain.RateLimiting;
 using WebConsole.Domain.Tenancy;
 using WebConsole.Domain.Usage;
@@ -52,6 +53,8 @@ internal static class PersistenceScenarios
             """{"role":"inference_admin"}""", "2001:db8::1", "curl/8.5", T0.AddMinutes(2));
         var systemAudit = AuditEntry.Create(Guid.NewGuid(), organization.Id, null, null, "system", "organization.create", "organization",
             organization.Id.ToString(), null, null, null, T0);
+        var conversation = Conversation.Create(organization.Id, user.Id, "my-e5", "A chat about the sea",
+            """{"systemPrompt":"Be brief","messages":[{"role":"user","content":"Hi"}]}""", T0.AddMinutes(4));
         var usage = new[]
         {
             Usage("r-3", organization, team, T0.AddMinutes(3), 0.000000021m),
@@ -65,6 +68,7 @@ internal static class PersistenceScenarios
             write.AddRange(team, orgMember, key, endpoint, wordEndpoint, chat, catalogModel, backend, policy, price);
             write.Add(teamMember);
             write.AddRange(audit, systemAudit);
+            write.Add(conversation);
             write.AddRange(usage);
             await write.SaveChangesAsync();
         }
@@ -87,6 +91,7 @@ internal static class PersistenceScenarios
         AssertSameState(backend, await read.CatalogBackends.SingleAsync());
         AssertSameState(policy, await read.RateLimitPolicies.SingleAsync());
         AssertSameState(price, await read.ModelPrices.SingleAsync());
+        AssertSameState(conversation, await read.Conversations.SingleAsync(c => c.InferenceId == "my-e5"));
         foreach (var record in usage)
         {
             AssertSameState(record, await read.UsageRecords.SingleAsync(u => u.RequestId == record.RequestId));

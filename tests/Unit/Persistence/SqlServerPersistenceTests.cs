@@ -34,6 +34,7 @@ public sealed class SqlServerPersistenceTests
         Assert.Contains("'20261122000000_Identity'", script, StringComparison.Ordinal);
         Assert.Contains("'20261123000000_Billing'", script, StringComparison.Ordinal);
         Assert.Contains("'20261124000000_ManagedCatalog'", script, StringComparison.Ordinal);
+        Assert.Contains("'20261125000000_Conversations'", script, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -32,7 +32,7 @@ public sealed class SqlitePersistenceTests : IAsyncLifetime
         await using var context = NewContext();
         Assert.Empty(await context.Database.GetAppliedMigrationsAsync());
         await context.Database.MigrateAsync();
-        Assert.Equal(["20261121000000_Initial", "20261122000000_Identity", "20261123000000_Billing", "20261124000000_ManagedCatalog"], await context.Database.GetAppliedMigrationsAsync());
+        Assert.Equal(["20261121000000_Initial", "20261122000000_Identity", "20261123000000_Billing", "20261124000000_ManagedCatalog", "20261125000000_Conversations"], await context.Database.GetAppliedMigrationsAsync());
         Assert.Empty(await context.Database.GetPendingMigrationsAsync());
 
         await using var command = _connection.CreateCommand();

@@ -21,7 +21,10 @@ internal sealed class GenerationStreamer(InferenceRunner runner, CallerIdentity 
 
     public delegate Task ErrorWriter(InferenceApiException error, CancellationToken cancellationToken);
 
-    public async Task RunAsync(ServerSentEvents events, IAsyncEnumerable<GenerationUpdate> updates, UpdateWriter writeUpdate, EndWriter writeEnd, ErrorWriter writeError)
+    /// <summary>The usage recorded for the stream and its cost, once recorded (also when it was cut short).</summary>
+    public (UsageDetails Usage, decimal Cost)? Recorded { get; private set; }
+
+    public async Task RunAsync(IStreamOpening events, IAsyncEnumerable<GenerationUpdate> updates, UpdateWriter writeUpdate, EndWriter writeEnd, ErrorWriter writeError)
     {
         UsageDetails? reported = null;
         var count = 0;
@@ -68,6 +71,7 @@ internal sealed class GenerationStreamer(InferenceRunner runner, CallerIdentity 
             var usage = InferenceRunner.UsageSoFar(reported, count, null);
             recorded = true;
             var cost = await runner.RecordAsync(caller, resolved, usage, streamed: true, completed: true);
+            Recorded = (usage, cost);
             await writeEnd(usage, cost, token);
         }
         catch (Exception ex) when (events.Started)
@@ -135,7 +139,8 @@ internal sealed class GenerationStreamer(InferenceRunner runner, CallerIdentity 
             {
                 recorded = true;
                 var cancelled = failure is OperationCanceledException or IOException || token.IsCancellationRequested;
-                await runner.RecordAsync(caller, resolved, Produced(failure), streamed: true, completed: false, failed: !cancelled);
+                var produced = Produced(failure);
+                Recorded = (produced, await runner.RecordAsync(caller, resolved, produced, streamed: true, completed: false, failed: !cancelled));
             }
         }
 
@@ -146,4 +151,15 @@ internal sealed class GenerationStreamer(InferenceRunner runner, CallerIdentity 
             return failure is GenerationCanceledException { Usage: var made } && made.OutputTokens > soFar.OutputTokens ? made : soFar;
         }
     }
+}
+
+/// <summary>
+/// The moment a stream is committed to its client (the SSE headers sent; for a hub, the first item handed out): errors
+/// before it are answered as plain errors, errors after it inside the stream.
+/// </summary>
+internal interface IStreamOpening
+{
+    bool Started { get; }
+
+    Task StartAsync(CancellationToken cancellationToken);
 }

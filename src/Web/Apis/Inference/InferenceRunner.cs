@@ -26,6 +26,7 @@ internal sealed class InferenceRunner(
     IHttpContextAccessor http) : IDisposable
 {
     private AdmissionTicket? _ticket;
+    private Surface? _surface;
 
     public const string InputTokensHeader = "x-webconsole-input-tokens";
     public const string OutputTokensHeader = "x-webconsole-output-tokens";
@@ -37,6 +38,12 @@ internal sealed class InferenceRunner(
     public string RequestId { get; } = Guid.CreateVersion7().ToString("N");
 
     public TimeProvider Time => time;
+
+    /// <summary>
+    /// Detaches the runner from the HTTP request, for callers outside one (the chat hub, the portal's circuit): usage is
+    /// recorded under <paramref name="surface"/> and no response headers are written.
+    /// </summary>
+    public void UseSurface(Surface surface) => _surface = surface;
 
     public Task<ResolvedEndpoint> ResolveAsync(CallerIdentity caller, string inferenceId, TaskType? taskType, CancellationToken cancellationToken) =>
         resolver.ResolveAsync(caller, inferenceId, taskType, cancellationToken);
@@ -132,7 +139,7 @@ internal sealed class InferenceRunner(
             caller, resolved.Endpoint, ModelId(resolved) ?? resolved.Endpoint.InferenceId.Value, input, output,
             TokenBudgets.FromInputType(request.InputType == InputType.Ingest ? "ingest" : null), RequestId);
         _ticket = await admission.AdmitAsync(admissionRequest, cancellationToken);
-        if (http.HttpContext?.Response is { HasStarted: false } response)
+        if (_surface is null && http.HttpContext?.Response is { HasStarted: false } response)
         {
             foreach (var (name, value) in _ticket.Headers)
             {
@@ -167,7 +174,7 @@ internal sealed class InferenceRunner(
     private InferenceUsage Usage(CallerIdentity caller, ResolvedEndpoint resolved, UsageDetails usage, bool streamed, bool completed) =>
         new(caller, resolved.Endpoint.InferenceId.Value, resolved.Endpoint.Service, resolved.Endpoint.TaskType,
             ModelId(resolved), usage.InputTokens, usage.OutputTokens, streamed, completed,
-            http.HttpContext?.Request.Path.StartsWithSegments("/v1", StringComparison.OrdinalIgnoreCase) == true ? Surface.OpenAI : Surface.Inference,
+            _surface ?? (http.HttpContext?.Request.Path.StartsWithSegments("/v1", StringComparison.OrdinalIgnoreCase) == true ? Surface.OpenAI : Surface.Inference),
             RequestId);
 
     /// <summary>A request that ends without a record did no billable work: what its admission reserved is given back.</summary>

@@ -8,7 +8,7 @@ namespace WebConsole.Web.Apis.Inference;
 /// Writes <c>text/event-stream</c> exactly as the contracts frame it: <c>event: NAME\ndata: JSON\n\n</c> for Elasticsearch,
 /// bare <c>data: JSON\n\n</c> for OpenAI; UTF-8 without a byte-order mark, flushed per event.
 /// </summary>
-internal sealed class ServerSentEvents(HttpResponse response)
+internal sealed class ServerSentEvents(HttpResponse response) : IStreamOpening
 {
     private static readonly UTF8Encoding Utf8 = new(encoderShouldEmitUTF8Identifier: false);
 
