@@ -56,9 +56,9 @@ public sealed partial class PortalTests(ServerFixture server, BrowserFixture bro
     [InlineData("Endpoints", "endpoints", "planned")]
     [InlineData("Playground", "playground", "planned")]
     [InlineData("Models", "models", "models-grid")]
-    [InlineData("Usage", "usage", "planned")]
+    [InlineData("Usage", "usage", "usage-totals")]
     [InlineData("Teams & keys", "teams", "teams-grid")]
-    [InlineData("Settings", "settings", "planned")]
+    [InlineData("Settings", "settings", "settings-prices")]
     public async Task Navigation_reaches_every_section_of_the_portal(string title, string path, string content)
     {
         var (page, errors) = await SignedInPageAsync();
