@@ -37,6 +37,9 @@ public sealed partial class AuditLogPanel
     [Inject]
     private ISystemDbContextFactory SystemDb { get; set; } = default!;
 
+    // The grid asks for pages as the pager moves; the first one is read here, so the log shows at once.
+    protected override Task OnInitializedAsync() => LoadPageAsync(new LoadDataArgs { Skip = 0, Top = PageSize });
+
     private async Task ApplyAsync()
     {
         if (_grid is not null)
