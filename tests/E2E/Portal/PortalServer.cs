@@ -19,7 +19,13 @@ public sealed class PortalServer : IAsyncLifetime
     public const string Model = "portal-embed-model";
     public static readonly string[] AllowedOutbound = ["127.0.0.1", "10.20.0.0/16"];
 
+    /// <summary>A catalog model whose end of life the fixture moves to 30 days after its start.</summary>
+    public const string EolSoonModel = "openai-gpt-4.1";
+
     private WebConsoleServer? _server;
+
+    /// <summary>The end-of-life date the fixture gave <see cref="EolSoonModel"/>.</summary>
+    public DateOnly EolSoonDate { get; private set; }
 
     public WebConsoleServer Server => _server ?? throw new InvalidOperationException("The server has not started.");
 
@@ -39,6 +45,10 @@ public sealed class PortalServer : IAsyncLifetime
         Assert.True(created.IsSuccessStatusCode, $"PUT {Endpoint}: {(int)created.StatusCode} {await created.Content.ReadAsStringAsync()}\n{Server.Log}");
         using var priced = await http.PostAsJsonAsync("/api/prices", new { model_id = Model, input_per_million = 1000m, output_per_million = 0m });
         Assert.True(priced.IsSuccessStatusCode, await priced.Content.ReadAsStringAsync());
+
+        await using var db = Database();
+        var eol = EolSoonDate = DateOnly.FromDateTime(DateTime.UtcNow).AddDays(30);
+        Assert.Equal(1, await db.CatalogModels.Where(m => m.Id == EolSoonModel).ExecuteUpdateAsync(s => s.SetProperty(m => m.EolDate, (DateOnly?)eol)));
     }
 
     /// <summary>A context on the server's database (the test's view of what is stored).</summary>

@@ -66,7 +66,7 @@ public sealed partial class PortalTests(ServerFixture server, BrowserFixture bro
         await page.GetByTestId("nav").GetByText(title, new LocatorGetByTextOptions { Exact = true }).ClickAsync();
 
         await page.WaitForURLAsync($"**/{path}");
-        await Assertions.Expect(page.Locator("h1")).ToHaveTextAsync(title);
+        await Assertions.Expect(page.Locator("h1")).ToHaveTextAsync(title, new() { Timeout = 30_000 });
         await Assertions.Expect(page.GetByTestId(content)).ToBeVisibleAsync();
         Assert.Empty(errors);
     }
