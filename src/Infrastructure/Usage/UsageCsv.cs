@@ -5,7 +5,11 @@ using WebConsole.Domain.Usage;
 
 namespace WebConsole.Infrastructure.Usage;
 
-/// <summary>Writes usage records as RFC 4180 CSV (comma separated, CRLF line ends, quoted fields where needed).</summary>
+/// <summary>
+/// Writes usage records as RFC 4180 CSV (comma separated, CRLF line ends, quoted fields where needed). Text fields that a
+/// spreadsheet would run as a formula (starting with <c>=</c>, <c>+</c>, <c>-</c>, <c>@</c>, a tab or a carriage return) are
+/// written with a leading apostrophe, since ids and model names come from users.
+/// </summary>
 public static class UsageCsv
 {
     /// <summary>The header row's columns, in order.</summary>
@@ -13,6 +17,7 @@ public static class UsageCsv
     [
         "occurred_at", "request_id", "team_id", "api_key_id", "user_id", "inference_id", "model_id", "task_type", "surface",
         "input_tokens", "output_tokens", "cost", "currency", "outcome", "input_price_per_million", "output_price_per_million",
+        "billing_dimension",
     ];
 
     /// <summary>Writes the header and one row per record, flushing every few hundred rows so the export streams.</summary>
@@ -37,12 +42,21 @@ public static class UsageCsv
         await writer.FlushAsync(ct);
     }
 
-    /// <summary>Quotes a field when it holds a comma, a quote, a line break or surrounding spaces; quotes inside are doubled.</summary>
+    /// <summary>
+    /// Neutralises a text field a spreadsheet would evaluate (leading <c>=</c>, <c>+</c>, <c>-</c>, <c>@</c>, tab or carriage
+    /// return) with a leading apostrophe, then quotes it when it holds a comma, a quote, a line break or surrounding spaces;
+    /// quotes inside are doubled. Numbers are written directly, never through this.
+    /// </summary>
     public static string Escape(string? value)
     {
         if (string.IsNullOrEmpty(value))
         {
             return string.Empty;
+        }
+
+        if (value[0] is '=' or '+' or '-' or '@' or '\t' or '\r')
+        {
+            value = "'" + value;
         }
 
         var needsQuotes = value.AsSpan().IndexOfAny(",\"\r\n") >= 0 || value[0] == ' ' || value[^1] == ' ';
@@ -67,7 +81,8 @@ public static class UsageCsv
             .Append(Escape(r.Currency)).Append(',')
             .Append(Escape(OutcomeName(r.Outcome))).Append(',')
             .Append(r.InputPricePerMillion.ToString(c)).Append(',')
-            .Append(r.OutputPricePerMillion.ToString(c))
+            .Append(r.OutputPricePerMillion.ToString(c)).Append(',')
+            .Append(Escape(r.BillingDimension))
             .Append("\r\n");
     }
 

@@ -20,6 +20,9 @@ public enum UsageGrouping
     /// <summary>By UTC calendar day (<c>yyyy-MM-dd</c>), oldest first.</summary>
     Day,
 
+    /// <summary>By UTC hour (<c>yyyy-MM-ddTHH:00Z</c>), oldest first.</summary>
+    Hour,
+
     /// <summary>By model id.</summary>
     Model,
 
@@ -80,13 +83,14 @@ public sealed class UsageQueryService(WebConsoleDbContext db, IOptions<BillingOp
     {
         null or "" => UsageGrouping.None,
         "DAY" => UsageGrouping.Day,
+        "HOUR" => UsageGrouping.Hour,
         "MODEL" => UsageGrouping.Model,
         "ENDPOINT" => UsageGrouping.Endpoint,
         "TEAM" => UsageGrouping.Team,
         "KEY" => UsageGrouping.Key,
         "TASK_TYPE" => UsageGrouping.TaskType,
         _ => throw new DomainValidationException(
-            $"[group_by] must be one of [day, model, endpoint, team, key, task_type], got [{value}]"),
+            $"[group_by] must be one of [day, hour, model, endpoint, team, key, task_type], got [{value}]"),
     };
 
     /// <summary>The range a query covers once defaults apply; throws <see cref="DomainValidationException"/> for a reversed one.</summary>
@@ -155,8 +159,8 @@ public sealed class UsageQueryService(WebConsoleDbContext db, IOptions<BillingOp
             result = result.Append(new UsageGroup(null, noKey.ToTotals()));
         }
 
-        // Days form a time series (oldest first); other groups rank by spend, then requests, then key for a stable order.
-        result = grouping == UsageGrouping.Day
+        // Days and hours form a time series (oldest first); other groups rank by spend, then requests, then key for a stable order.
+        result = grouping is UsageGrouping.Day or UsageGrouping.Hour
             ? result.OrderBy(g => g.Key, StringComparer.Ordinal)
             : result.OrderByDescending(g => g.Totals.Cost).ThenByDescending(g => g.Totals.Requests).ThenBy(g => g.Key, StringComparer.Ordinal);
         return new UsageSummary(from, to, currency ?? query.Currency?.ToUpperInvariant() ?? _defaultCurrency, totals.ToTotals(), result.ToArray());
@@ -224,6 +228,7 @@ public sealed class UsageQueryService(WebConsoleDbContext db, IOptions<BillingOp
     private static string? KeyOf(Row row, UsageGrouping grouping) => grouping switch
     {
         UsageGrouping.Day => row.OccurredAt.UtcDateTime.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture),
+        UsageGrouping.Hour => row.OccurredAt.UtcDateTime.ToString("yyyy-MM-dd'T'HH':00Z'", CultureInfo.InvariantCulture),
         UsageGrouping.Model => row.ModelId,
         UsageGrouping.Endpoint => row.InferenceId,
         UsageGrouping.Team => row.TeamId.ToString(),

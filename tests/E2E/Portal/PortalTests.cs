@@ -56,9 +56,9 @@ public sealed partial class PortalTests(ServerFixture server, BrowserFixture bro
     [InlineData("Endpoints", "endpoints", "planned")]
     [InlineData("Playground", "playground", "planned")]
     [InlineData("Models", "models", "models-grid")]
-    [InlineData("Usage", "usage", "planned")]
+    [InlineData("Usage", "usage", "usage-totals")]
     [InlineData("Teams & keys", "teams", "teams-grid")]
-    [InlineData("Settings", "settings", "planned")]
+    [InlineData("Settings", "settings", "settings-prices")]
     public async Task Navigation_reaches_every_section_of_the_portal(string title, string path, string content)
     {
         var (page, errors) = await SignedInPageAsync();
@@ -66,7 +66,7 @@ public sealed partial class PortalTests(ServerFixture server, BrowserFixture bro
         await page.GetByTestId("nav").GetByText(title, new LocatorGetByTextOptions { Exact = true }).ClickAsync();
 
         await page.WaitForURLAsync($"**/{path}");
-        await Assertions.Expect(page.Locator("h1")).ToHaveTextAsync(title);
+        await Assertions.Expect(page.Locator("h1")).ToHaveTextAsync(title, new() { Timeout = 30_000 });
         await Assertions.Expect(page.GetByTestId(content)).ToBeVisibleAsync();
         Assert.Empty(errors);
     }

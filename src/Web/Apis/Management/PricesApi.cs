@@ -5,6 +5,7 @@ using WebConsole.Domain;
 using WebConsole.Domain.Billing;
 using WebConsole.Infrastructure.Audit;
 using WebConsole.Infrastructure.Billing;
+using WebConsole.Infrastructure.Identity;
 using WebConsole.Web.Security;
 
 namespace WebConsole.Web.Apis.Management;
@@ -28,6 +29,13 @@ internal static class PricesApi
     private static async Task<Created<PriceResponse>> SetAsync(HttpContext context, PriceBook prices, IAuditLog audit)
     {
         var request = await ManagementApi.ReadBodyAsync<SetPriceRequest>(context);
+        var price = await SetPriceAsync(prices, audit, ManagementApi.Caller(context), request, context.RequestAborted);
+        return TypedResults.Created($"{ManagementApi.Prefix}/prices?model_id={Uri.EscapeDataString(price.ModelId)}", PriceResponse.From(price));
+    }
+
+    /// <summary>Adds a price and its audit row: what <c>POST /api/prices</c> and the portal's settings page both do.</summary>
+    internal static async Task<ModelPrice> SetPriceAsync(PriceBook prices, IAuditLog audit, CallerIdentity caller, SetPriceRequest request, CancellationToken ct)
+    {
         if (request.InputPerMillion is null || request.OutputPerMillion is null)
         {
             throw new DomainValidationException(request.InputPerMillion is null
@@ -38,18 +46,17 @@ internal static class PricesApi
         try
         {
             price = await prices.SetAsync(
-                request.ModelId, request.InputPerMillion.Value, request.OutputPerMillion.Value, request.Currency, request.EffectiveFrom, context.RequestAborted);
+                request.ModelId, request.InputPerMillion.Value, request.OutputPerMillion.Value, request.Currency, request.EffectiveFrom, ct);
         }
         catch (PriceConflictException ex)
         {
             throw new ResourceConflictException(ex.Message);
         }
 
-        var caller = ManagementApi.Caller(context);
         await audit.RecordAsync(caller, "price.set", "model_price", price.Id.ToString(), string.Create(CultureInfo.InvariantCulture,
             $"{price.ModelId}: input {price.InputPerMillion} / output {price.OutputPerMillion} {price.Currency} per million from {price.EffectiveFrom:O}"),
-            context.RequestAborted);
-        return TypedResults.Created($"{ManagementApi.Prefix}/prices?model_id={Uri.EscapeDataString(price.ModelId)}", PriceResponse.From(price));
+            ct);
+        return price;
     }
 }
 

@@ -1,4 +1,3 @@
-using System.Globalization;
 using Microsoft.AspNetCore.Components;
 using Microsoft.AspNetCore.Components.Authorization;
 using Radzen;
@@ -7,6 +6,7 @@ using WebConsole.Domain.Catalog;
 using WebConsole.Domain.Endpoints;
 using WebConsole.Infrastructure.Identity;
 using WebConsole.Web.Apis.Management;
+using WebConsole.Web.Components.Shared;
 
 namespace WebConsole.Web.Components.Pages;
 
@@ -121,23 +121,7 @@ public sealed partial class Catalog
         }
     }
 
-    internal static string EolState(CatalogModelView view) =>
-        view.Model.EolDate is null ? "none" : view.EndOfLife ? "ended" : view.EolWarning ? "warning" : "ok";
-
-    private static string EolStyle(CatalogModelView view) => EolState(view) switch
-    {
-        "ended" => "color: var(--rz-danger); font-weight: 600;",
-        "warning" => "color: var(--rz-warning-dark, #b45309); font-weight: 600;",
-        _ => string.Empty,
-    };
-
-    internal static string Countdown(CatalogModelView view) => view.DaysUntilEol switch
-    {
-        null => string.Empty,
-        <= 0 => "reached: serves no requests",
-        1 => "1 day left",
-        var days => string.Create(CultureInfo.InvariantCulture, $"{days} days left"),
-    };
+    internal static string EolState(CatalogModelView view) => EolCountdown.State(view);
 
     private static BadgeStyle StatusStyle(CatalogModelView view) => view.Model.ReleaseStatus switch
     {

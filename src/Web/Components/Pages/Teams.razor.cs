@@ -4,9 +4,13 @@ using Microsoft.AspNetCore.Components.Authorization;
 using Microsoft.EntityFrameworkCore;
 using Radzen;
 using WebConsole.Domain;
+using WebConsole.Domain.Billing;
+using WebConsole.Domain.RateLimiting;
 using WebConsole.Domain.Tenancy;
+using WebConsole.Infrastructure.Billing;
 using WebConsole.Infrastructure.Identity;
 using WebConsole.Infrastructure.Persistence;
+using WebConsole.Web.Apis.Management;
 
 namespace WebConsole.Web.Components.Pages;
 
@@ -42,6 +46,12 @@ public sealed partial class Teams
 
     [Inject]
     private IApiKeyService ApiKeys { get; set; } = default!;
+
+    [Inject]
+    private RateLimitManagement RateLimits { get; set; } = default!;
+
+    [Inject]
+    private BudgetService BudgetService { get; set; } = default!;
 
     [Inject]
     private DialogService Dialogs { get; set; } = default!;
@@ -106,6 +116,15 @@ public sealed partial class Teams
         }
 
         var now = Clock.GetUtcNow();
+
+        // Per-key limits and budgets come from the same services the Rate limits and Budgets pages edit.
+        var limits = (await RateLimits.ListAsync(_caller))
+            .Where(p => p.Scope == RateLimitScope.ApiKey && p.ScopeId is not null)
+            .GroupBy(p => p.ScopeId!, StringComparer.Ordinal)
+            .ToDictionary(g => g.Key, g => g.Count(), StringComparer.Ordinal);
+        var budgets = (await BudgetService.ListAsync(_caller.OrganizationId, CancellationToken.None))
+            .Where(b => b.Budget.Scope == BudgetScope.ApiKey)
+            .ToDictionary(b => b.Budget.ScopeId, b => BudgetText(b), StringComparer.Ordinal);
         _keys = (await ApiKeys.ListAsync(_caller))
             .Where(k => k.TeamId == team.Id)
             .OrderByDescending(k => k.CreatedAt)
@@ -115,7 +134,10 @@ public sealed partial class Teams
                 RoleNames.ToName(k.Role),
                 k.CreatedAt,
                 k.ExpiresAt,
-                k.InvalidatedAt is not null ? ApiKeyState.Invalidated : k.IsActive(now) ? ApiKeyState.Active : ApiKeyState.Expired))
+                k.InvalidatedAt is not null ? ApiKeyState.Invalidated : k.IsActive(now) ? ApiKeyState.Active : ApiKeyState.Expired,
+                k.AllowedEndpoints.Count == 0 ? "all endpoints" : string.Join(", ", k.AllowedEndpoints),
+                limits.GetValueOrDefault(k.Id),
+                budgets.GetValueOrDefault(k.Id)))
             .ToList();
     }
 
@@ -187,6 +209,16 @@ public sealed partial class Teams
         }
     }
 
+    private static string BudgetText(BudgetStatus status) => string.Create(CultureInfo.InvariantCulture,
+        $"{BudgetService.Amount(status.Spent)} of {BudgetService.Amount(status.Budget.MonthlyLimit)} {status.Budget.Currency}");
+
+    private static string LimitsText(ApiKeyRow key) => key.RateLimitCount switch
+    {
+        0 => "team defaults",
+        1 => "1 override",
+        var n => string.Create(CultureInfo.InvariantCulture, $"{n} overrides"),
+    };
+
     private static string Format(DateTimeOffset time) =>
         time.UtcDateTime.ToString("yyyy-MM-dd HH:mm 'UTC'", CultureInfo.InvariantCulture);
 
@@ -194,5 +226,7 @@ public sealed partial class Teams
 
     internal sealed record MemberRow(string DisplayName, string Email, string Role);
 
-    internal sealed record ApiKeyRow(string Id, string Name, string Role, DateTimeOffset CreatedAt, DateTimeOffset? ExpiresAt, ApiKeyState State);
+    internal sealed record ApiKeyRow(
+        string Id, string Name, string Role, DateTimeOffset CreatedAt, DateTimeOffset? ExpiresAt, ApiKeyState State, string AllowedEndpoints,
+        int RateLimitCount, string? Budget);
 }
