@@ -275,7 +275,7 @@ public sealed partial class EndpointForm
         switch (field.Schema.Type)
         {
             case SettingFieldType.Number:
-                return long.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out var number) ? number : text;
+                return Number(text);
             case SettingFieldType.Map:
             case SettingFieldType.List:
                 try
@@ -303,9 +303,12 @@ public sealed partial class EndpointForm
         }
     }
 
+    // A whole number as the REST body would carry it (parsed JSON, so the services read it as any integer type); any
+    // other text is sent as typed, for the server's message.
     private static JsonNode? Number(string text) =>
-        long.TryParse(text.Trim(), NumberStyles.Integer, CultureInfo.InvariantCulture, out var number) ? number
-        : string.IsNullOrWhiteSpace(text) ? null : text.Trim();
+        long.TryParse(text.Trim(), NumberStyles.Integer, CultureInfo.InvariantCulture, out var number)
+            ? JsonNode.Parse(number.ToString(CultureInfo.InvariantCulture))
+            : string.IsNullOrWhiteSpace(text) ? null : text.Trim();
 
     [GeneratedRegex(@"\[([a-z_][a-z0-9_]*)\]")]
     private static partial Regex Bracketed();
