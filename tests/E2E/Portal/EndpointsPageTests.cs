@@ -126,6 +126,10 @@ public sealed class EndpointsPageTests(BrowserFixture browser, EndpointsPageServ
             $"1 embedding(s) of {server.Dimensions.ToString(System.Globalization.CultureInfo.InvariantCulture)} dimensions", new() { Timeout = 30_000 });
         await Assertions.Expect(page.GetByTestId("details-usage")).ToHaveAttributeAsync("data-requests", "1", Wait);
         Assert.NotEqual("0", await page.GetByTestId("details-usage").GetAttributeAsync("data-tokens"));
+        await page.GetByTestId("edit-num_allocations").FillAsync("2");
+        await page.GetByTestId("edit-save").ClickAsync();
+        await Assertions.Expect(Toast(page, "Endpoint updated")).ToBeVisibleAsync(new() { Timeout = 30_000 });
+        await Assertions.Expect(page.GetByTestId("details-config-json")).ToContainTextAsync("\"num_allocations\": 2");
         await page.GetByLabel("Text to chunk").FillAsync("One sentence here. Another sentence there.");
         await page.GetByTestId("chunk-preview").ClickAsync();
         await Assertions.Expect(page.GetByTestId("chunk-list")).ToHaveAttributeAsync("data-count", new Regex("^[1-9]"));
@@ -188,6 +192,7 @@ public sealed class EndpointsPageTests(BrowserFixture browser, EndpointsPageServ
             : Path.Combine(TestEnvironment.RepositoryRoot, "artifacts", "screenshots");
         Directory.CreateDirectory(folder);
         var path = Path.Combine(folder, $"{name}.png");
+        await page.EvaluateAsync("() => document.querySelectorAll('.rz-body, html').forEach(e => e.scrollTo(0, 0))");
         await page.ScreenshotAsync(new() { Path = path, FullPage = true });
         Assert.True(new FileInfo(path).Length > 0, path);
     }

@@ -138,6 +138,56 @@ public sealed partial class EndpointForm
         CustomChunking = false;
     }
 
+    /// <summary>
+    /// Turns the form into the update form of a stored endpoint: only the settings <c>_update</c> may change (maps aside,
+    /// adaptive allocations apart), every one empty, and an empty one is left as it is.
+    /// </summary>
+    public void StartUpdate(string service, string taskType)
+    {
+        SelectService(service);
+        SelectTaskType(taskType);
+        Fields = [.. Fields.Where(f => f.Schema.Updatable && f.Schema.Type is SettingFieldType.Text or SettingFieldType.Number)];
+        foreach (var field in Fields)
+        {
+            field.Text = string.Empty;
+        }
+
+        HasAdaptive = HasAdaptive && _services.First(s => s.Name == service).Configuration.Fields.Any(f => f.Key == AdaptiveKey && f.Value.Updatable);
+    }
+
+    /// <summary>The body of <c>PUT /_inference/{id}/_update</c> from the values given; null when nothing is to change.</summary>
+    public JsonObject? BuildUpdateBody()
+    {
+        ClearErrors();
+        var settings = new JsonObject();
+        foreach (var field in Fields)
+        {
+            if (Value(field) is { } value)
+            {
+                settings[field.Key] = value;
+            }
+        }
+
+        if (HasAdaptive && AdaptiveEnabled)
+        {
+            settings.Remove("num_allocations");
+            settings[AdaptiveKey] = new JsonObject
+            {
+                ["enabled"] = true,
+                ["min_number_of_allocations"] = Number(AdaptiveMin),
+                ["max_number_of_allocations"] = Number(AdaptiveMax),
+            };
+        }
+
+        if (settings.Count == 0)
+        {
+            GeneralError = "Nothing to change: fill in the settings to update.";
+            return null;
+        }
+
+        return _errors.Count == 0 ? new JsonObject { ["service_settings"] = settings } : null;
+    }
+
     /// <summary>The error shown beside a field (<see cref="InferenceIdKey"/>, a setting key, or a chunking key with <see cref="ChunkingPrefix"/>).</summary>
     public string? ErrorOf(string key) => _errors.GetValueOrDefault(key);
 

@@ -124,6 +124,14 @@ public sealed class EndpointsPortal(
             .CreateAsync(caller, inferenceId, null, body, TimeSpan.FromSeconds(2), cancellationToken));
     }
 
+    /// <summary>Updates an endpoint's settings through the code of <c>PUT /_inference/{id}/_update</c>; answers its new configuration.</summary>
+    /// <exception cref="InferenceApiException">The contract's error, e.g. a setting that cannot be updated.</exception>
+    public Task<JsonObject> UpdateAsync(CallerIdentity caller, string inferenceId, JsonObject body, CancellationToken cancellationToken)
+    {
+        RequireManage(caller);
+        return InScopeAsync(sp => sp.GetRequiredService<InferenceEndpointService>().UpdateAsync(caller, inferenceId, null, body, cancellationToken));
+    }
+
     /// <summary>The references that block a delete, as <c>DELETE ?dry_run=true</c> reports them; nothing is deleted.</summary>
     public async Task<DeleteScan> ScanAsync(CallerIdentity caller, string inferenceId, CancellationToken cancellationToken)
     {

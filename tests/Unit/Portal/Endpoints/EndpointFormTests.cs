@@ -84,6 +84,33 @@ public sealed class EndpointFormTests
     }
 
     [Fact]
+    public void The_update_form_offers_only_updatable_settings_and_sends_only_those_given()
+    {
+        var form = new EndpointForm(Services);
+        form.StartUpdate("elasticsearch", "text_embedding");
+
+        Assert.Equal(["num_allocations"], form.Fields.Select(f => f.Key));
+        Assert.Equal(string.Empty, form.Fields[0].Text);
+        Assert.True(form.HasAdaptive);
+        Assert.Null(form.BuildUpdateBody());
+        Assert.NotNull(form.GeneralError);
+
+        form.Fields[0].Text = "2";
+        Assert.True(JsonNode.DeepEquals(JsonNode.Parse("""{"service_settings":{"num_allocations":2}}"""), form.BuildUpdateBody()));
+
+        form.AdaptiveEnabled = true;
+        form.AdaptiveMin = "0";
+        form.AdaptiveMax = "2";
+        Assert.True(JsonNode.DeepEquals(
+            JsonNode.Parse("""{"service_settings":{"adaptive_allocations":{"enabled":true,"min_number_of_allocations":0,"max_number_of_allocations":2}}}"""),
+            form.BuildUpdateBody()));
+
+        var openAi = new EndpointForm(Services);
+        openAi.StartUpdate("openai", "text_embedding");
+        Assert.Contains(openAi.Fields, f => f.Key == "api_key" && f.Schema.Sensitive);
+    }
+
+    [Fact]
     public void Without_a_service_or_task_type_nothing_is_sent_and_the_field_says_why()
     {
         var form = new EndpointForm(Services);

@@ -50,6 +50,9 @@ public sealed partial class EndpointDetails : IDisposable
     private TryResult? _tryResult;
     private string _tryOutput = string.Empty;
 
+    private EndpointForm? _editForm;
+    private bool _saving;
+
     private ChunkingSettings? _chunking;
     private string _chunkingJson = string.Empty;
     private string _chunkInput = string.Empty;
@@ -79,6 +82,9 @@ public sealed partial class EndpointDetails : IDisposable
     private TimeProvider Clock { get; set; } = default!;
 
     [Inject]
+    private Radzen.NotificationService Notifications { get; set; } = default!;
+
+    [Inject]
     private ILogger<EndpointDetails> Log { get; set; } = default!;
 
     protected override async Task OnInitializedAsync()
@@ -97,13 +103,13 @@ public sealed partial class EndpointDetails : IDisposable
             return;
         }
 
-        _row = await _portal.RowAsync(_caller, _endpoint, _closing.Token);
-        _taskType = TaskTypes.Parse(_row.TaskType);
-        _configJson = _endpoint.ToJsonString(Indented);
-        var service = _portal.Services.FirstOrDefault(s => s.Name == _row.Service);
-        _secretFields = service is null ? [] : [.. service.SecretFields.Order(StringComparer.Ordinal)];
-        _chunking = EndpointsPortal.ChunkingOf(_endpoint);
-        _chunkingJson = _chunking is { } chunking ? EndpointJson.ChunkingToJson(chunking).ToJsonString() : string.Empty;
+        await ShowAsync(_endpoint);
+        if (EndpointsPortal.CanManage(_caller) && !_row!.IsReserved)
+        {
+            _editForm = new EndpointForm(_portal.Services);
+            _editForm.StartUpdate(_row.Service, _row.TaskType);
+        }
+
         _tryInput = _taskType switch
         {
             TaskType.Rerank => "The quick brown fox jumps over the lazy dog.\nA paragraph about embeddings and search.",
@@ -114,6 +120,43 @@ public sealed partial class EndpointDetails : IDisposable
         RefreshLive();
         await LoadUsageAsync();
         _ = RefreshLoopAsync(_closing.Token);
+    }
+
+    // The configuration, row, secrets' names and chunking of a (new) stored configuration.
+    private async Task ShowAsync(JsonObject endpoint)
+    {
+        _endpoint = endpoint;
+        _row = await _portal.RowAsync(_caller!, endpoint, _closing.Token);
+        _taskType = TaskTypes.Parse(_row.TaskType);
+        _configJson = endpoint.ToJsonString(Indented);
+        var service = _portal.Services.FirstOrDefault(s => s.Name == _row.Service);
+        _secretFields = service is null ? [] : [.. service.SecretFields.Order(StringComparer.Ordinal)];
+        _chunking = EndpointsPortal.ChunkingOf(endpoint);
+        _chunkingJson = _chunking is { } chunking ? EndpointJson.ChunkingToJson(chunking).ToJsonString() : string.Empty;
+    }
+
+    private async Task UpdateAsync()
+    {
+        if (_editForm is null || _saving || _caller is null || _row is null || _editForm.BuildUpdateBody() is not { } body)
+        {
+            return;
+        }
+
+        _saving = true;
+        try
+        {
+            await ShowAsync(await _portal.UpdateAsync(_caller, InferenceId, body, _closing.Token));
+            _editForm.StartUpdate(_row.Service, _row.TaskType);
+            Notifications.Notify(Radzen.NotificationSeverity.Success, "Endpoint updated", InferenceId);
+        }
+        catch (Exception ex) when (InferenceApiException.From(ex) is { } error)
+        {
+            _editForm.ShowServerError(error.Reason);
+        }
+        finally
+        {
+            _saving = false;
+        }
     }
 
     public void Dispose()
