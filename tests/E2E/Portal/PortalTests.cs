@@ -53,8 +53,8 @@ public sealed partial class PortalTests(ServerFixture server, BrowserFixture bro
     }
 
     [Theory]
-    [InlineData("Endpoints", "endpoints", "planned")]
-    [InlineData("Playground", "playground", "planned")]
+    [InlineData("Endpoints", "endpoints", "endpoints-intro")]
+    [InlineData("Playground", "playground", "playground")]
     [InlineData("Models", "models", "models-grid")]
     [InlineData("Usage", "usage", "usage-totals")]
     [InlineData("Teams & keys", "teams", "teams-grid")]
