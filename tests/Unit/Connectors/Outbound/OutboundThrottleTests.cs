@@ -48,16 +48,23 @@ public sealed class OutboundThrottleTests
     [Fact]
     public async Task A_cancelled_wait_gives_its_slot_back()
     {
-        // 30 a minute: one call every 2 s. Times are measured from the first call, so a busy machine delaying the
-        // cancellation does not change what is checked: with its slot given back the third call goes at 2 s, without it at 4 s.
-        var throttle = new OutboundThrottle(TimeProvider.System);
-        var first = Stopwatch.GetTimestamp();
+        // 30 a minute: one call every 2 s, on a fake clock so a busy machine cannot move the slots. With its slot given back
+        // the third call goes at 2 s; without it, it would wait until 4 s.
+        var clock = new WebConsole.Unit.Inference.Deployments.FakeTimeProvider();
+        var throttle = new OutboundThrottle(clock);
         await throttle.WaitAsync("key", 30, CancellationToken.None);
-        using var cancel = new CancellationTokenSource(TimeSpan.FromMilliseconds(50));
-        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => throttle.WaitAsync("key", 30, cancel.Token).AsTask());
 
-        await throttle.WaitAsync("key", 30, CancellationToken.None);
-        var third = Stopwatch.GetElapsedTime(first);
-        Assert.InRange(third, TimeSpan.FromMilliseconds(1900), TimeSpan.FromMilliseconds(3500));
+        using var cancel = new CancellationTokenSource();
+        var second = throttle.WaitAsync("key", 30, cancel.Token).AsTask();
+        Assert.False(second.IsCompleted);
+        await cancel.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => second);
+
+        var third = throttle.WaitAsync("key", 30, CancellationToken.None).AsTask();
+        clock.Advance(TimeSpan.FromSeconds(1.9));
+        await Task.Delay(50);
+        Assert.False(third.IsCompleted, "the third call passed before its slot");
+        clock.Advance(TimeSpan.FromSeconds(0.1));
+        await third.WaitAsync(TimeSpan.FromSeconds(10));
     }
 }
