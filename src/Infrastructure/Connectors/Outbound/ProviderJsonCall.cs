@@ -112,23 +112,11 @@ internal sealed class ProviderJsonCall(HttpClient http, string inferenceId, IRea
     public InferenceApiException? Map(Exception exception, bool streamStarted)
     {
         ArgumentNullException.ThrowIfNull(exception);
-        if (exception is OperationCanceledException)
-        {
-            return null;
-        }
-
-        if (streamStarted && exception is IOException or HttpRequestException && ProviderHttpClients.FindTimeout(exception) is null)
-        {
-            return StreamEnded(exception);
-        }
-
-        return ProviderErrors.FromException(exception, inferenceId, secrets);
+        return ProviderJson.Map(inferenceId, secrets, exception, streamStarted);
     }
 
     /// <summary>A stream that ended (cleanly or not) before its answer did: 502, naming the endpoint.</summary>
-    public InferenceApiException StreamEnded(Exception? cause = null) =>
-        new(502, InferenceApiException.StatusExceptionType,
-            $"The provider closed the stream for request from inference entity id [{inferenceId}] before the answer ended", cause);
+    public InferenceApiException StreamEnded(Exception? cause = null) => ProviderJson.StreamEnded(inferenceId, cause);
 
     /// <summary>An error inside a stream (Elasticsearch's <c>Received an error response</c>).</summary>
     public InferenceApiException StreamError(string? message) =>
@@ -139,9 +127,7 @@ internal sealed class ProviderJsonCall(HttpClient http, string inferenceId, IRea
             secrets));
 
     /// <summary>A 2xx answer that is not the expected shape.</summary>
-    public InferenceApiException Malformed(string what, Exception? cause = null) =>
-        new(502, InferenceApiException.StatusExceptionType,
-            $"Failed to parse the response for request from inference entity id [{inferenceId}]: {what}", cause);
+    public InferenceApiException Malformed(string what, Exception? cause = null) => ProviderJson.Malformed(inferenceId, what, cause);
 
     private async IAsyncEnumerable<T> MapStreamCore<T>(IAsyncEnumerable<T> source, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
