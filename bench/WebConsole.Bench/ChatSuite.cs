@@ -1,6 +1,8 @@
 using System.Diagnostics;
 using System.Net.Http.Json;
 using System.Text.Json;
+using Microsoft.AspNetCore.SignalR.Client;
+using WebConsole.E2E.Playground;
 using WebConsole.Inference.Abstractions;
 using WebConsole.Inference.Generation;
 
@@ -17,7 +19,8 @@ internal readonly record struct StreamTiming(double TtftMs, int Tokens, double D
 
 /// <summary>
 /// Chat: the in-process generation loop (DecoderTextGenerator, what the server's worker runs) against the same request
-/// streamed over SSE from the server; one stream and eight at once; and the KV cache against full recomputation.
+/// streamed over SSE and over the SignalR hub from the server; one stream and eight at once; and the KV cache against
+/// full recomputation.
 /// </summary>
 internal static class ChatSuite
 {
@@ -53,6 +56,44 @@ internal static class ChatSuite
         results.Add("chat", "SSE, 8 streams: p99 time to first token", "ms", [.. concurrent.Select(r => Stats.Percentile([.. r.Streams.Select(s => s.TtftMs)], 99))]);
         results.Add("chat", "SSE, 8 streams: aggregate generated tokens/s", "tokens/s", [.. concurrent.Select(r => r.Streams.Sum(s => s.Tokens) / r.Seconds)]);
         _ = server;
+    }
+
+    /// <summary>
+    /// The same request streamed over the playground's SignalR hub (<c>/hubs/chat</c>, <c>StreamChat</c>) on one
+    /// WebSocket connection: one stream, then eight at once on eight connections.
+    /// </summary>
+    public static async Task RunSignalRAsync(BenchOptions options, Results results, Uri baseAddress, string apiKey, string endpoint, string prompt)
+    {
+        var connections = new List<HubConnection>();
+        try
+        {
+            for (var i = 0; i < 8; i++)
+            {
+                connections.Add(await HubClients.ConnectWithKeyAsync(baseAddress, apiKey));
+            }
+
+            await HubStreamAsync(connections[0], endpoint, prompt, options.ChatTokens); // warm-up
+            var single = await Load.RepeatAsync(options.Repeats, () => HubStreamAsync(connections[0], endpoint, prompt, options.ChatTokens));
+            results.Add("chat", "SignalR, 1 stream: time to first token", "ms", [.. single.Select(r => r.TtftMs)]);
+            results.Add("chat", "SignalR, 1 stream: decode", "tokens/s", [.. single.Select(r => r.DecodeTokensPerSecond)], $"{single[0].Tokens} tokens generated");
+            results.Add("chat", "SignalR, 1 stream: ms per token", "ms", [.. single.Select(r => r.MsPerToken)]);
+
+            var concurrent = await Load.RepeatAsync(options.Repeats, async () =>
+            {
+                var clock = Stopwatch.StartNew();
+                var streams = await Task.WhenAll(connections.Select(c => HubStreamAsync(c, endpoint, prompt, options.ChatTokens)));
+                return (Streams: streams, Seconds: clock.Elapsed.TotalSeconds);
+            });
+            results.Add("chat", "SignalR, 8 streams: median time to first token", "ms", [.. concurrent.Select(r => Stats.Median([.. r.Streams.Select(s => s.TtftMs)]))]);
+            results.Add("chat", "SignalR, 8 streams: aggregate generated tokens/s", "tokens/s", [.. concurrent.Select(r => r.Streams.Sum(s => s.Tokens) / r.Seconds)]);
+        }
+        finally
+        {
+            foreach (var connection in connections)
+            {
+                await connection.DisposeAsync();
+            }
+        }
     }
 
     /// <summary>
@@ -110,6 +151,41 @@ internal static class ChatSuite
         }
 
         return new StreamTiming(first, tokens, (last - first) / 1000);
+    }
+
+    /// <summary>Streams one chat completion over the hub; the first item with text is the first token.</summary>
+    private static async Task<StreamTiming> HubStreamAsync(HubConnection connection, string endpoint, string prompt, int maxTokens)
+    {
+        var request = new
+        {
+            inferenceId = endpoint,
+            messages = new[] { new { role = "user", content = prompt } },
+            maxCompletionTokens = maxTokens,
+            temperature = 0.0,
+        };
+        var clock = Stopwatch.StartNew();
+        double first = -1, last = 0;
+        var tokens = 0;
+        var chunks = 0;
+        await foreach (var item in connection.StreamAsync<JsonElement>("StreamChat", request))
+        {
+            if (item.TryGetProperty("usage", out var usage) && usage.ValueKind == JsonValueKind.Object)
+            {
+                tokens = usage.GetProperty("outputTokens").GetInt32();
+            }
+
+            if (item.TryGetProperty("delta", out var delta) && delta.ValueKind == JsonValueKind.String && delta.GetString() is { Length: > 0 })
+            {
+                chunks++;
+                last = clock.Elapsed.TotalMilliseconds;
+                if (first < 0)
+                {
+                    first = last;
+                }
+            }
+        }
+
+        return new StreamTiming(first, tokens > 0 ? tokens : chunks, (last - first) / 1000);
     }
 
     /// <summary>Streams one chat completion over SSE; the first chunk with content is the first token.</summary>

@@ -88,12 +88,7 @@ if (serverSuites.Any(options.Runs))
             await server.CreateEndpointAsync(client, "chat_completion", "bench-chat", "bench-smollm", options.Threads);
             await ChatSuite.RunSseAsync(options, results, server, client, "bench-chat", prompt);
             ChatSuite.RunKvCache(options, results, decoder, context: 256);
-            // A SignalR hub answers its negotiate request with a connection id; anything else means there is none.
-            using var hub = await client.PostAsync(new Uri("/hubs/chat/negotiate?negotiateVersion=1", UriKind.Relative), null);
-            var negotiated = hub.IsSuccessStatusCode && (await hub.Content.ReadAsStringAsync()).Contains("connectionId", StringComparison.Ordinal);
-            results.Note(negotiated
-                ? "SignalR: a chat hub exists at /hubs/chat, but the harness does not drive it yet, so only SSE is measured."
-                : $"SignalR: this build has no chat hub at /hubs/chat (negotiate answered {(int)hub.StatusCode}), so streaming over SignalR is not measured; only SSE is.");
+            await ChatSuite.RunSignalRAsync(options, results, server.BaseAddress, ServerHost.ApiKey, "bench-chat", prompt);
         });
     }
 }

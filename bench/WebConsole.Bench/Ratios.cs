@@ -30,11 +30,14 @@ internal static class Ratios
         }
 
         var loop = results.Find("chat", "in-process loop: ms per token");
-        var sse = results.Find("chat", "SSE, 1 stream: ms per token");
-        if (loop is not null && sse is not null)
+        foreach (var transport in new[] { "SSE", "SignalR" })
         {
-            var overhead = (sse.Median - loop.Median) / loop.Median;
-            results.AddRatio("streaming overhead over SSE (share of decode time per token)", overhead, "< 5%", overhead < 0.05, "SSE ms/token against the in-process generation loop's, same model, prompt and threads");
+            var streamed = results.Find("chat", $"{transport}, 1 stream: ms per token");
+            if (loop is not null && streamed is not null)
+            {
+                var overhead = (streamed.Median - loop.Median) / loop.Median;
+                results.AddRatio($"streaming overhead over {transport} (share of decode time per token)", overhead, "< 5%", overhead < 0.05, $"{transport} ms/token against the in-process generation loop's, same model, prompt and threads");
+            }
         }
 
         var cached = results.Figures.LastOrDefault(f => f.Suite == "chat" && f.Name.Contains("KV cache", StringComparison.Ordinal));
