@@ -76,7 +76,7 @@ public sealed class BatchingDeployment<TItem, TResult> : Deployment
             window.Add((QueuedItem)node.Value);
         }
 
-        var plan = BatchPlanner.Plan(window.ConvertAll(static item => item.Tokens), batching.MaxBatchTokens, batching.MaxBatchSize);
+        var plan = BatchPlanner.Plan(window.ConvertAll(static item => item.Tokens), batching.MaxBatchTokens, batching.MaxBatchSize, batching.MaxPaddingRatio);
         var batch = new QueuedItem[plan.Count];
         for (var i = 0; i < plan.Count; i++)
         {

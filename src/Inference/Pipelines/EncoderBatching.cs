@@ -1,11 +1,12 @@
+using WebConsole.Inference.Deployments;
 using WebConsole.Inference.Tokenization;
 
 namespace WebConsole.Inference.Pipelines;
 
 /// <summary>
 /// Splits one request's inputs into batches for direct use of a pipeline (without the deployment scheduler): sorted by
-/// length so little is padded, at most <see cref="MaxBatchSize"/> inputs and <see cref="MaxBatchTokens"/> padded tokens
-/// each; results come back in input order.
+/// length, at most <see cref="MaxBatchSize"/> inputs and <see cref="MaxBatchTokens"/> padded tokens each, and padding
+/// within <see cref="BatchingOptions.DefaultMaxPaddingRatio"/> of the real tokens; results come back in input order.
 /// </summary>
 internal static class EncoderBatching
 {
@@ -24,8 +25,17 @@ internal static class EncoderBatching
         {
             // Sorted ascending, so the last member is the longest and sets the padded size.
             var end = start + 1;
-            while (end < order.Length && end - start < MaxBatchSize && (end - start + 1) * inputs[order[end]].Length <= MaxBatchTokens)
+            long real = inputs[order[start]].Length;
+            while (end < order.Length && end - start < MaxBatchSize)
             {
+                var length = inputs[order[end]].Length;
+                var padded = (long)(end - start + 1) * length;
+                if (padded > MaxBatchTokens || padded - (real + length) > (real + length) * BatchingOptions.DefaultMaxPaddingRatio)
+                {
+                    break;
+                }
+
+                real += length;
                 end++;
             }
 

@@ -24,7 +24,7 @@ public sealed class BrokenModelTests : IAsyncLifetime
         var settings = ServerFixture.Settings.ToDictionary();
         foreach (var name in new[] { "healthy", "corrupt", "missing" })
         {
-            Copy(bert, Path.Combine(_models, name));
+            Folders.Copy(bert, Path.Combine(_models, name));
             settings[$"Inference:Models:broken-{name}:Path"] = Path.Combine(_models, name);
         }
 
@@ -105,19 +105,5 @@ public sealed class BrokenModelTests : IAsyncLifetime
     {
         var summary = JsonNode.Parse(await client.GetStringAsync("/api/usage/summary"))!;
         return summary["totals"]!["requests"]!.GetValue<long>();
-    }
-
-    private static void Copy(string from, string to)
-    {
-        foreach (var directory in Directory.GetDirectories(from, "*", SearchOption.AllDirectories))
-        {
-            Directory.CreateDirectory(directory.Replace(from, to, StringComparison.Ordinal));
-        }
-
-        Directory.CreateDirectory(to);
-        foreach (var file in Directory.GetFiles(from, "*", SearchOption.AllDirectories))
-        {
-            File.Copy(file, file.Replace(from, to, StringComparison.Ordinal));
-        }
     }
 }

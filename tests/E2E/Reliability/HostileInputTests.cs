@@ -1,22 +1,53 @@
 using System.Net;
 using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Net.WebSockets;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Microsoft.AspNetCore.SignalR;
+using Microsoft.AspNetCore.SignalR.Client;
 using Microsoft.Data.Sqlite;
 using WebConsole.E2E.Infrastructure;
+using WebConsole.E2E.Playground;
 using WebConsole.E2E.Security;
+using WebConsole.TestModels.Decoder;
+using WebConsole.Web.Apis.Playground;
 
 namespace WebConsole.E2E.Reliability;
 
-/// <summary>A server of its own, so what it stores before and after hostile requests is only what these tests did.</summary>
+/// <summary>
+/// A server of its own, so what it stores before and after hostile requests is only what these tests did; with one chat
+/// endpoint on a generated decoder (<see cref="Chat"/>, loaded on first use) for the hub's requests to reach validation.
+/// </summary>
 public sealed class HostileInputServer : IAsyncLifetime
 {
+    public const string Chat = "hostile-chat";
+
+    private const string ChatModel = "hostile-decoder";
+
     private WebConsoleServer? _server;
 
     public WebConsoleServer Server => _server ?? throw new InvalidOperationException("The server has not started.");
 
-    public async Task InitializeAsync() => _server = await WebConsoleServer.StartAsync(ServerFixture.Settings.ToDictionary());
+    public async Task InitializeAsync()
+    {
+        var settings = ServerFixture.Settings.ToDictionary();
+        settings[$"Inference:Models:{ChatModel}:Path"] = await DecoderTestModels.GetAsync(DecoderVariant.Llama3);
+        _server = await WebConsoleServer.StartAsync(settings);
+        using var client = _server.CreateApiKeyClient(ServerFixture.BootstrapApiKey);
+        using var created = await client.PutAsJsonAsync($"/_inference/chat_completion/{Chat}", new
+        {
+            service = "elasticsearch",
+            service_settings = new
+            {
+                model_id = ChatModel,
+                num_threads = 1,
+                adaptive_allocations = new { enabled = true, min_number_of_allocations = 0, max_number_of_allocations = 1 },
+            },
+        });
+        Assert.True(created.IsSuccessStatusCode, await created.Content.ReadAsStringAsync());
+    }
 
     public async Task DisposeAsync()
     {
@@ -201,6 +232,136 @@ public sealed class HostileInputTests(HostileInputServer fixture) : IClassFixtur
 
         Assert.Equal(before, await SnapshotAsync(client));
         await AssertHealthyAsync(client);
+    }
+
+    [Fact]
+    public async Task The_chat_hub_refuses_hostile_arguments_with_typed_4xx_errors_keeps_the_connection_and_changes_nothing()
+    {
+        using var client = fixture.Server.CreateApiKeyClient(ServerFixture.BootstrapApiKey);
+        var before = await SnapshotAsync(client);
+        var chat = HostileInputServer.Chat;
+        const string Hi = """[{"role":"user","content":"hi"}]""";
+        var prompt = JsonSerializer.Serialize(string.Concat(Enumerable.Repeat("The quick brown fox jumps over the lazy dog. ", (1_000_000 / 45) + 1))[..1_000_000]);
+        var tenThousand = JsonSerializer.Serialize(Enumerable.Repeat(new { role = "user", content = "again" }, 10_000));
+        (string Name, string Json, int[] Statuses)[] cases =
+        [
+            ("wrong types", """{"inferenceId":5,"messages":"hi"}""", [400]),
+            ("a JSON array", "[1,2,3]", [400]),
+            ("a JSON string", "\"hello\"", [400]),
+            ("null", "null", [400]),
+            ("an unknown field", $$"""{"inferenceId":"{{chat}}","messages":{{Hi}},"tools":[]}""", [400]),
+            ("a number too large", $$"""{"inferenceId":"{{chat}}","messages":{{Hi}},"maxCompletionTokens":1e400}""", [400]),
+            ("negative numbers", $$"""{"inferenceId":"{{chat}}","messages":{{Hi}},"maxCompletionTokens":-5}""", [400]),
+            ("a huge temperature", $$"""{"inferenceId":"{{chat}}","messages":{{Hi}},"temperature":1e308}""", [400]),
+            ("an unknown role", $$"""{"inferenceId":"{{chat}}","messages":[{"role":"root","content":"hi"}]}""", [400]),
+            ("no messages", $$"""{"inferenceId":"{{chat}}","messages":[]}""", [400]),
+            ("control characters in the id", """{"inferenceId":"\u0000\u001b[31m","messages":[{"role":"user","content":"hi"}]}""", [400, 404]),
+            ("path traversal in the id", """{"inferenceId":"../../../etc/passwd","messages":[{"role":"user","content":"hi"}]}""", [400, 404]),
+            ("script in the id", """{"inferenceId":"<script>alert(1)</script>","messages":[{"role":"user","content":"hi"}]}""", [400, 404]),
+            ("an embedding endpoint", """{"inferenceId":".starter-embedding-elasticsearch","messages":[{"role":"user","content":"hi"}]}""", [400]),
+            ("ten thousand messages", $$"""{"inferenceId":"{{chat}}","messages":{{tenThousand}}}""", [400, 413]),
+            ("a million-character prompt", $$"""{"inferenceId":"{{chat}}","messages":[{"role":"user","content":{{prompt}}}]}""", [400, 413]),
+        ];
+
+        var hub = await HubClients.ConnectWithKeyAsync(fixture.Server.BaseAddress, ServerFixture.BootstrapApiKey);
+        var failures = new List<string>();
+        var previous = "connecting";
+        foreach (var (name, json, statuses) in cases)
+        {
+            if (hub.State != HubConnectionState.Connected)
+            {
+                failures.Add($"the connection closed after {previous}: {string.Join("\n", fixture.Server.Log.Split('\n').Where(l => l.Contains("SignalR", StringComparison.Ordinal) || l.Contains("rror", StringComparison.Ordinal)).TakeLast(6))}");
+                await hub.DisposeAsync();
+                hub = await HubClients.ConnectWithKeyAsync(fixture.Server.BaseAddress, ServerFixture.BootstrapApiKey);
+            }
+
+            previous = name;
+            using var argument = JsonDocument.Parse(json);
+            try
+            {
+                await foreach (var item in hub.StreamAsync<ChatStreamChunk>("StreamChat", argument.RootElement))
+                {
+                    failures.Add($"{name}: streamed {item}");
+                    break;
+                }
+            }
+            catch (HubException ex)
+            {
+                var error = ChatStreamError.Parse(ex.Message);
+                if (error is null || !statuses.Contains(error.Status) || string.IsNullOrWhiteSpace(error.Reason))
+                {
+                    failures.Add($"{name}: {Trim(ex.Message)}");
+                }
+            }
+        }
+
+        var state = hub.State;
+        await hub.DisposeAsync();
+        Assert.True(failures.Count == 0, string.Join("\n", failures));
+        Assert.Equal(HubConnectionState.Connected, state);
+        Assert.Equal(before, await SnapshotAsync(client));
+        await AssertHealthyAsync(client);
+    }
+
+    [Theory]
+    [InlineData("malformed JSON", "{\"type\":1,\"invocationId\":\"1\",\"target\":\"StreamChat\",\"arguments\":[{")]
+    [InlineData("invalid UTF-8", "{\"type\":4,\"invocationId\":\"1\",\"target\":\"StreamChat\",\"arguments\":[{\"inferenceId\":\"\xFF\xFE\"}]}")]
+    [InlineData("deep nesting", "{\"type\":4,\"invocationId\":\"1\",\"target\":\"StreamChat\",\"arguments\":[DEEP]}")]
+    [InlineData("an unknown method", "{\"type\":4,\"invocationId\":\"1\",\"target\":\"DeleteEverything\",\"arguments\":[]}")]
+    public async Task A_broken_hub_message_ends_that_connection_or_invocation_and_the_server_keeps_serving(string name, string message)
+    {
+        using var client = fixture.Server.CreateApiKeyClient(ServerFixture.BootstrapApiKey);
+        var before = await SnapshotAsync(client);
+        using var socket = new ClientWebSocket();
+        socket.Options.SetRequestHeader("Authorization", $"ApiKey {ServerFixture.BootstrapApiKey}");
+        await socket.ConnectAsync(new UriBuilder(new Uri(fixture.Server.BaseAddress, "/hubs/chat")) { Scheme = "ws" }.Uri, CancellationToken.None);
+        await socket.SendAsync("{\"protocol\":\"json\",\"version\":1}\u001e"u8.ToArray(), WebSocketMessageType.Text, true, CancellationToken.None);
+        Assert.Equal("{}", await ReceiveAsync(socket));
+
+        // Latin-1 keeps \xFF and \xFE as the single invalid bytes they stand for.
+        var bytes = Encoding.Latin1.GetBytes(message.Replace("DEEP", new string('[', 5000) + new string(']', 5000), StringComparison.Ordinal) + "\u001e");
+        await socket.SendAsync(bytes, WebSocketMessageType.Binary, true, CancellationToken.None);
+
+        // Either the invocation fails with an error completion (type 3) and the connection stays, or the server closes the
+        // connection with an error (type 7 "close" or the socket's close); never a crash, never a hang.
+        var answer = await ReceiveAsync(socket);
+        Assert.True((answer.Contains("\"type\":3", StringComparison.Ordinal) && answer.Contains("\"error\"", StringComparison.Ordinal))
+            || answer.Contains("\"type\":7", StringComparison.Ordinal) || answer == string.Empty, $"{name}: {Trim(answer)}");
+        Assert.Equal(before, await SnapshotAsync(client));
+        await AssertHealthyAsync(client);
+    }
+
+    // The first SignalR frame other than a ping (without its record separator), the empty string when the server closed the
+    // socket; within 30 s.
+    private static async Task<string> ReceiveAsync(ClientWebSocket socket)
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        var buffer = new byte[64 * 1024];
+        var text = new StringBuilder();
+        while (!text.ToString().Contains('\u001e', StringComparison.Ordinal))
+        {
+            WebSocketReceiveResult result;
+            try
+            {
+                result = await socket.ReceiveAsync(buffer, timeout.Token);
+            }
+            catch (WebSocketException)
+            {
+                return string.Empty;
+            }
+
+            if (result.MessageType == WebSocketMessageType.Close)
+            {
+                return string.Empty;
+            }
+
+            text.Append(Encoding.UTF8.GetString(buffer, 0, result.Count));
+        }
+
+        // Pings (type 6) may come first.
+        var frames = text.ToString().Split('\u001e', StringSplitOptions.RemoveEmptyEntries);
+        var meaningful = frames.FirstOrDefault(f => !f.Contains("\"type\":6", StringComparison.Ordinal));
+        return meaningful ?? await ReceiveAsync(socket);
     }
 
     [Fact]

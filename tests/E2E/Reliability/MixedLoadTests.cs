@@ -4,7 +4,12 @@ using System.Globalization;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
+using Microsoft.AspNetCore.SignalR;
+using Microsoft.AspNetCore.SignalR.Client;
+using WebConsole.E2E.Infrastructure;
 using WebConsole.E2E.Inference;
+using WebConsole.E2E.Playground;
+using WebConsole.Web.Apis.Playground;
 using Xunit.Abstractions;
 
 namespace WebConsole.E2E.Reliability;
@@ -18,8 +23,8 @@ public sealed class LoadCollection
 
 /// <summary>
 /// Mixed traffic from 64 concurrent clients on loopback for a minute (WEBCONSOLE_LOAD_SECONDS overrides it: the soak runs
-/// ten): embeddings, sparse embeddings, rerank, chat over SSE on both surfaces, non-streamed chat, endpoint CRUD and usage
-/// queries. Nothing answers 5xx, the working set after warm-up grows by less than 10% (soak) or 35% (one minute), and the ledger holds exactly the
+/// ten): embeddings, sparse embeddings, rerank, chat over SSE on both surfaces and over the SignalR hub (each client holds
+/// one hub connection), non-streamed chat, endpoint CRUD and usage queries. Nothing answers 5xx, the working set after warm-up grows by less than 10% (soak) or 35% (one minute), and the ledger holds exactly the
 /// usage the clients were told. The figures (requests, refusals, p50/p99 per kind, memory) are printed at the end and
 /// written to artifacts/reliability/load.json.
 /// </summary>
@@ -65,10 +70,11 @@ public sealed class MixedLoadTests(InferenceApiServer fixture, ITestOutputHelper
         var workers = Enumerable.Range(0, Clients).Select(worker => Task.Run(async () =>
         {
             using var client = fixture.Client();
+            await using var hub = await HubClients.ConnectWithKeyAsync(fixture.Server.BaseAddress, ServerFixture.BootstrapApiKey);
             var turn = 0;
             while (clock.Elapsed < duration)
             {
-                results.Add(await OneAsync(client, worker, turn++));
+                results.Add(await OneAsync(client, hub, worker, turn++));
             }
         })).ToArray();
         await Task.WhenAll(workers);
@@ -133,10 +139,10 @@ public sealed class MixedLoadTests(InferenceApiServer fixture, ITestOutputHelper
         return directory?.FullName ?? Path.GetTempPath();
     }
 
-    private static async Task<Outcome> OneAsync(HttpClient client, int worker, int turn)
+    private static async Task<Outcome> OneAsync(HttpClient client, HubConnection hub, int worker, int turn)
     {
         var words = string.Join(' ', Enumerable.Repeat("lorem ipsum dolor", 1 + ((worker + turn) % 6)));
-        return ((worker + turn) % 10) switch
+        return ((worker + turn) % 11) switch
         {
             0 or 1 => await BilledAsync(client, "embed", "/_inference/text_embedding/" + InferenceApiServer.Embedding, new { input = new[] { "The quick brown fox " + words, "jumps" } }),
             2 => await BilledAsync(client, "embed_v1", "/v1/embeddings", new { model = InferenceApiServer.Embedding, input = "Bonjour le monde " + words }),
@@ -153,8 +159,42 @@ public sealed class MixedLoadTests(InferenceApiServer fixture, ITestOutputHelper
             }),
             7 => await BilledAsync(client, "chat", "/_inference/chat_completion/" + InferenceApiServer.Chat, new { messages = Conversation, max_completion_tokens = 4 }),
             8 => await CrudAsync(client, worker, turn),
+            9 => await HubAsync(hub),
             _ => await UnbilledAsync(client, "usage", () => client.GetAsync("/api/usage/summary")),
         };
+    }
+
+    // A chat streamed over the playground hub: the usage item is what the client was told; refusals are typed hub errors.
+    private static async Task<Outcome> HubAsync(HubConnection hub)
+    {
+        var started = Stopwatch.GetTimestamp();
+        try
+        {
+            ChatStreamUsage? usage = null;
+            await foreach (var item in hub.StreamAsync<ChatStreamChunk>("StreamChat", new ChatStreamRequest
+            {
+                InferenceId = InferenceApiServer.Chat,
+                Messages = [new ChatStreamMessage("user", "Write one line about the sea.")],
+                MaxCompletionTokens = 6,
+            }))
+            {
+                usage = item.Usage ?? usage;
+            }
+
+            var elapsed = Stopwatch.GetElapsedTime(started);
+            return usage is null
+                ? new Outcome("chat_hub", 599, elapsed, true, 0, 0, 0, "hub stream without usage")
+                : new Outcome("chat_hub", 200, elapsed, true, usage.InputTokens, usage.OutputTokens, usage.Cost, string.Empty);
+        }
+        catch (HubException ex)
+        {
+            var error = ChatStreamError.Parse(ex.Message);
+            return new Outcome("chat_hub", error?.Status ?? 598, Stopwatch.GetElapsedTime(started), true, 0, 0, 0, Cut(ex.Message));
+        }
+        catch (Exception ex) when (ex is IOException or InvalidOperationException or System.Net.WebSockets.WebSocketException)
+        {
+            return new Outcome("chat_hub", 0, Stopwatch.GetElapsedTime(started), true, 0, 0, 0, ex.Message);
+        }
     }
 
     private static async Task<Outcome> BilledAsync(HttpClient client, string kind, string path, object body)

@@ -72,7 +72,7 @@ public static class DecoderModelGenerator
             ["head_dim"] = spec.HeadDim,
             ["hidden_act"] = "silu",
             ["vocab_size"] = vocabularySize,
-            ["max_position_embeddings"] = spec.MaxPositions,
+            ["max_position_embeddings"] = spec.DeclaredMaxPositions ?? spec.MaxPositions,
             ["rope_theta"] = spec.RopeTheta,
             ["rms_norm_eps"] = spec.RmsNormEpsilon,
             ["tie_word_embeddings"] = spec.TieWordEmbeddings,

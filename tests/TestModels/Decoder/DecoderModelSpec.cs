@@ -21,7 +21,14 @@ public sealed record DecoderModelSpec
 
     public int IntermediateSize { get; init; } = 64;
 
+    /// <summary>The rows of the graph's rotary tables: a position past them makes the graph fail at run time.</summary>
     public int MaxPositions { get; init; } = 2048;
+
+    /// <summary>
+    /// What config.json declares as <c>max_position_embeddings</c> when it differs from <see cref="MaxPositions"/>: a larger
+    /// value is a broken export whose generation crashes once the sequence outgrows the graph's tables.
+    /// </summary>
+    public int? DeclaredMaxPositions { get; init; }
 
     public double RopeTheta { get; init; } = 1_000_000;
 

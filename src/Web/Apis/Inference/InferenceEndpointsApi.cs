@@ -178,6 +178,9 @@ internal static class InferenceEndpointsApi
         ["average_inference_time_ms"] = snapshot.AverageInferenceTimeMs,
         ["queue_size"] = snapshot.QueueSize,
         ["reason"] = snapshot.FailureReason,
+        // Beyond Elasticsearch's shape: allocations that crashed (and were replaced) since the deployment started.
+        ["allocation_failure_count"] = snapshot.AllocationFailures,
+        ["last_allocation_failure"] = snapshot.LastAllocationFailure,
     };
 
     // CONTRACT.md's model_download: state, bytes so far and in all, and why it failed.

@@ -1,9 +1,12 @@
 using System.Runtime.CompilerServices;
+using System.Text.Json;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.SignalR;
+using Microsoft.Extensions.Options;
 using WebConsole.Domain.Usage;
 using WebConsole.Infrastructure.Endpoints;
 using WebConsole.Infrastructure.Identity;
+using WebConsole.Web.Apis.Inference;
 using WebConsole.Web.Security;
 
 namespace WebConsole.Web.Apis.Playground;
@@ -22,13 +25,22 @@ internal sealed class ChatHub(ChatStreaming streaming) : Hub
     /// <summary>The hub's route.</summary>
     public const string Path = "/hubs/chat";
 
-    /// <summary>The answer's deltas, then one item with the usage and cost.</summary>
-    public async IAsyncEnumerable<ChatStreamChunk> StreamChat(ChatStreamRequest request, [EnumeratorCancellation] CancellationToken cancellationToken)
+    /// <summary>
+    /// The answer's deltas, then one item with the usage and cost. <paramref name="body"/> is a
+    /// <see cref="ChatStreamRequest"/> as JSON, read here (not bound by SignalR) so that wrong types and unknown fields get
+    /// the typed 400 every other mistake gets.
+    /// </summary>
+    public async IAsyncEnumerable<ChatStreamChunk> StreamChat(JsonElement body, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         var caller = Context.User?.GetCaller() ?? throw Error(new InferenceApiException(401, "security_exception", ApiKeyAuthenticationHandler.UnableToAuthenticate));
-        if (request is null)
+        ChatStreamRequest request;
+        try
         {
-            throw Error(InferenceApiException.BadRequest("the request must not be null"));
+            request = ChatStreamRequest.Read(body);
+        }
+        catch (InferenceApiException ex)
+        {
+            throw Error(ex);
         }
 
         await using var stream = streaming.StreamAsync(caller, request, Surface.Hub, cancellationToken).GetAsyncEnumerator(cancellationToken);
@@ -53,8 +65,10 @@ internal sealed class ChatHub(ChatStreaming streaming) : Hub
         }
     }
 
+    // Without the inner exception: SignalR logs the error it sends, and the JSON form escapes control characters that a
+    // reason may echo from the request (an id with terminal escapes must not reach the log raw).
     private static HubException Error(InferenceApiException error) =>
-        new(new ChatStreamError(error.Status, error.Type, error.Reason).ToJson(), error);
+        new(new ChatStreamError(error.Status, error.Type, error.Reason).ToJson());
 }
 
 /// <summary>Registration and route of the chat hub.</summary>
@@ -62,7 +76,12 @@ internal static class ChatHubRegistration
 {
     public static IServiceCollection AddChatHub(this IServiceCollection services)
     {
-        services.AddSignalR();
+        // A hub message may be as large as an inference request body (long pasted prompts); beyond it SignalR closes the
+        // connection, as Kestrel answers 413 on the REST surfaces.
+        // AddHubOptions makes this hub use its own options (copied from the global ones, which Blazor's circuits keep).
+        services.AddSignalR().AddHubOptions<ChatHub>(static _ => { });
+        services.AddOptions<HubOptions<ChatHub>>()
+            .Configure<IOptions<InferenceApiOptions>>((hub, api) => hub.MaximumReceiveMessageSize = api.Value.MaxRequestBodyBytes);
         services.AddSingleton<ChatStreaming>();
         return services;
     }

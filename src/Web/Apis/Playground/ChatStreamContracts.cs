@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using WebConsole.Infrastructure.Endpoints;
 
 namespace WebConsole.Web.Apis.Playground;
 
@@ -14,6 +15,12 @@ public sealed record ChatStreamMessage(string Role, string Content);
 /// </summary>
 public sealed record ChatStreamRequest
 {
+    private static readonly JsonSerializerOptions Strict = new(JsonSerializerDefaults.Web)
+    {
+        UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow,
+        NumberHandling = JsonNumberHandling.Strict,
+    };
+
     /// <summary>The endpoint: any completion or chat_completion endpoint of the caller's organization.</summary>
     public string InferenceId { get; init; } = string.Empty;
 
@@ -34,6 +41,39 @@ public sealed record ChatStreamRequest
 
     /// <summary>The sampling seed.</summary>
     public long? Seed { get; init; }
+
+    /// <summary>
+    /// Reads a request from its JSON (camelCase names, as the SignalR clients send them). Throws a 400
+    /// <see cref="InferenceApiException"/> naming the field for anything that is not an object of the known fields with
+    /// their types.
+    /// </summary>
+    public static ChatStreamRequest Read(JsonElement json)
+    {
+        if (json.ValueKind != JsonValueKind.Object)
+        {
+            throw InferenceApiException.BadRequest($"The chat stream request must be an object with [inferenceId] and [messages], not [{json.ValueKind.ToString().ToLowerInvariant()}]");
+        }
+
+        try
+        {
+            return json.Deserialize<ChatStreamRequest>(Strict)!;
+        }
+        catch (JsonException ex)
+        {
+            var field = ex.Path is { Length: > 2 } path ? path[2..] : "request";
+            throw InferenceApiException.BadRequest(ex.Message.Contains("could not be mapped", StringComparison.Ordinal)
+                ? $"Unknown field in the chat stream request: {UnknownName(ex.Message) ?? field}"
+                : $"Invalid value for [{field}] in the chat stream request");
+        }
+    }
+
+    // The property name in System.Text.Json's "The JSON property 'x' could not be mapped ..." message.
+    private static string? UnknownName(string message)
+    {
+        var start = message.IndexOf('\'', StringComparison.Ordinal);
+        var end = start < 0 ? -1 : message.IndexOf('\'', start + 1);
+        return end > start ? $"[{message[(start + 1)..end]}]" : null;
+    }
 }
 
 /// <summary>

@@ -28,6 +28,23 @@ public sealed class BatchPlannerTests
     }
 
     [Fact]
+    public void Items_that_would_pad_the_batch_beyond_the_ratio_wait_for_a_batch_of_their_own_length()
+    {
+        int[] tokens = [100, 20, 98, 60, 95, 101, 30];
+
+        // Without a padding limit the budget takes every item; with 20%, 60 still joins the ~100s (5 x 101 positions for 454
+        // real tokens: 11% padding) while 30 and 20 would pass 20% and wait.
+        Assert.Equal(7, BatchPlanner.Plan(tokens, maxBatchTokens: 10_000, maxBatchSize: 8).Count);
+        Assert.Equal([3, 4, 2, 0, 5], BatchPlanner.Plan(tokens, maxBatchTokens: 10_000, maxBatchSize: 8, maxPaddingRatio: 0.2));
+    }
+
+    [Fact]
+    public void With_no_padding_allowed_only_equal_lengths_share_a_batch()
+    {
+        Assert.Equal([0, 2], BatchPlanner.Plan([7, 8, 7, 6], maxBatchTokens: 1_000, maxBatchSize: 8, maxPaddingRatio: 0));
+    }
+
+    [Fact]
     public void Draining_a_mixed_queue_takes_every_item_once_within_the_limits()
     {
         var random = new Random(42);
