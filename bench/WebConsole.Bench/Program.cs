@@ -75,6 +75,9 @@ if (serverSuites.Any(options.Runs))
         await SuiteAsync("rerank", "Rerank throughput", async () =>
         {
             await server.CreateEndpointAsync(client, "rerank", "bench-rerank", "bench-cross-encoder", options.Threads);
+            // The rerank family's default limit (600 requests/min) would refuse the highest concurrency: lift it, as for embeddings.
+            using var limit = await client.PutAsJsonAsync("/api/rate-limits", new { scope = "organization", model_selector = "model:bench-cross-encoder", requests_per_minute = 100_000_000, tokens_per_minute_search = 100_000_000_000L });
+            await server.EnsureAsync(limit, "PUT /api/rate-limits");
             await encoders.RerankAsync(client, "bench-rerank", crossEncoder, corpus, documentsPerQuery: 8);
         });
     }
