@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The long reliability run: the mixed-load test of the test suite (64 concurrent clients: embeddings, sparse, rerank, chat
-# over SSE on both surfaces, endpoint CRUD, usage queries) for ten minutes instead of one, plus the fault tests. Prints the
-# figures at the end; they are also written to artifacts/reliability/load.json. Not part of CI.
+# over SSE on both surfaces and the SignalR hub, endpoint CRUD, usage queries) for ten minutes instead of one, plus the
+# fault and hostile-input tests. Prints the figures at the end; they are also written to artifacts/reliability/load.json.
+# Not part of CI.
 #   bash scripts/soak.sh            # ten minutes
 #   bash scripts/soak.sh 1800       # another length, in seconds
 set -euo pipefail

@@ -13,4 +13,11 @@ public sealed class InferenceOptions
     /// or <c>cuda</c> (start-up fails when CUDA is unavailable).
     /// </summary>
     public InferenceDevice Device { get; set; } = InferenceDevice.Auto;
+
+    /// <summary>
+    /// Whether ONNX Runtime's intra-op threads spin after a run waiting for the next one (its default). Spinning shortens
+    /// back-to-back runs when nothing else needs the cores; in a server the spinning threads compete with the HTTP,
+    /// tokenization and ledger work between batches (<c>Inference:AllowSpinning</c>).
+    /// </summary>
+    public bool AllowSpinning { get; set; } = true;
 }

@@ -19,7 +19,8 @@ public static class SqliteDatabase
     {
         ArgumentNullException.ThrowIfNull(options);
         EnsureDirectory(connectionString);
-        return options.UseSqlite(connectionString, sqlite => sqlite.MigrationsAssembly(typeof(SqliteDatabase).Assembly.GetName().Name));
+        return options.UseSqlite(connectionString, sqlite => sqlite.MigrationsAssembly(typeof(SqliteDatabase).Assembly.GetName().Name))
+            .AddInterceptors(WriteAheadLogInterceptor.Instance);
     }
 
     /// <summary>Uses SQLite over an open connection (an in-memory database lives as long as its connection).</summary>
